@@ -1,0 +1,243 @@
+//! The pure rule engine: an event, the rules, the history they need and nothing else in;
+//! a decision with its full explanation out. No storage, clock, terminal or file I/O here.
+
+mod eval;
+mod reason;
+mod trace;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+pub use eval::{Actual, json_eq};
+pub use trace::{CondTrace, Role, RuleTrace, SuppressionTrace, Trace};
+
+use crate::event::Event;
+use crate::rules::{ActionType, Channel, RuleSet, Suppression};
+
+/// The latest earlier event of a type for the user, as `prior_event` sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PriorEvent {
+    pub event_id: i64,
+    pub event_timestamp: DateTime<Utc>,
+}
+
+/// An earlier delivery of a template to the user, as suppression sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub event_id: i64,
+    pub event_timestamp: DateTime<Utc>,
+}
+
+/// Which deliveries count for suppression: all of them, or those whose event falls on a UTC day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Window {
+    Ever,
+    Day(NaiveDate),
+}
+
+impl Window {
+    pub fn for_mode(mode: Suppression, event: &Event) -> Window {
+        match mode {
+            Suppression::OncePerCalendarDay => Window::Day(event.event_timestamp.date_naive()),
+            _ => Window::Ever,
+        }
+    }
+}
+
+/// The history an event needs: what to look up before deciding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lookups<'r> {
+    pub prior_types: &'r [String],
+    pub deliveries: Vec<(&'r str, Window)>,
+}
+
+/// The answers to [`Lookups`], in the same order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History<'r> {
+    pub priors: Vec<(&'r str, Option<PriorEvent>)>,
+    pub deliveries: Vec<(&'r str, Window, Option<Delivery>)>,
+}
+
+impl<'r> History<'r> {
+    fn prior(&self, event_type: &str) -> Option<PriorEvent> {
+        self.priors
+            .iter()
+            .find(|(t, _)| *t == event_type)
+            .and_then(|(_, p)| *p)
+    }
+
+    fn delivery(&self, template: &str, window: Window) -> Option<Delivery> {
+        self.deliveries
+            .iter()
+            .find(|(t, w, _)| *t == template && *w == window)
+            .and_then(|(_, _, d)| *d)
+    }
+}
+
+/// What the engine needs to know about the past before it can decide `event`.
+pub fn lookups<'r>(rules: &'r RuleSet, event: &Event) -> Lookups<'r> {
+    match rules.plan(&event.event_type) {
+        None => Lookups {
+            prior_types: &[],
+            deliveries: Vec::new(),
+        },
+        Some(plan) => Lookups {
+            prior_types: &plan.prior_types,
+            deliveries: plan
+                .deliveries
+                .iter()
+                .map(|(t, mode)| (t.as_str(), Window::for_mode(*mode, event)))
+                .collect(),
+        },
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Allow,
+    Suppress,
+    Alert,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    NoMatch,
+    Sent,
+    Alerted,
+    SuppressedOnceEver,
+    SuppressedOncePerCalendarDay,
+}
+
+/// `send`, `alert`, or `none` when no rule matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionAction {
+    None,
+    Send,
+    Alert,
+}
+
+impl From<ActionType> for DecisionAction {
+    fn from(a: ActionType) -> Self {
+        match a {
+            ActionType::Send => DecisionAction::Send,
+            ActionType::Alert => DecisionAction::Alert,
+        }
+    }
+}
+
+macro_rules! snake_str {
+    ($($t:ty => { $($v:ident = $s:literal),* }),*) => {$(
+        impl $t {
+            pub fn as_str(self) -> &'static str { match self { $(Self::$v => $s),* } }
+            pub fn parse(s: &str) -> Option<Self> { match s { $($s => Some(Self::$v),)* _ => None } }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+    )*};
+}
+
+snake_str! {
+    Outcome => { Allow = "allow", Suppress = "suppress", Alert = "alert", None = "none" },
+    ReasonCode => { NoMatch = "no_match", Sent = "sent", Alerted = "alerted",
+        SuppressedOnceEver = "suppressed_once_ever",
+        SuppressedOncePerCalendarDay = "suppressed_once_per_calendar_day" },
+    DecisionAction => { None = "none", Send = "send", Alert = "alert" }
+}
+
+/// The decision for one event, without its trace: what is stored and reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub matched_rule: Option<String>,
+    pub action_type: DecisionAction,
+    pub template_name: Option<String>,
+    pub channel: Option<Channel>,
+    pub outcome: Outcome,
+    pub reason: String,
+    pub reason_code: ReasonCode,
+}
+
+impl Verdict {
+    pub fn delivers(&self) -> bool {
+        matches!(self.outcome, Outcome::Allow | Outcome::Alert)
+    }
+}
+
+/// A verdict and the explanation of how it was reached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision<'r> {
+    pub verdict: Verdict,
+    pub trace: Trace<'r>,
+}
+
+/// Decide one event: first enabled matching rule wins, then its suppression.
+pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> Decision<'r> {
+    let mut trace = trace::evaluate(rules, event, history);
+    let Some(win) = trace.winner() else {
+        let reason = reason::no_match(rules, event, &trace);
+        return Decision {
+            verdict: Verdict {
+                matched_rule: None,
+                action_type: DecisionAction::None,
+                template_name: None,
+                channel: None,
+                outcome: Outcome::None,
+                reason,
+                reason_code: ReasonCode::NoMatch,
+            },
+            trace,
+        };
+    };
+    let rule = &rules.rules[win.rule];
+    let window = Window::for_mode(rule.suppression, event);
+    let earlier = match rule.suppression {
+        Suppression::None => None,
+        _ => history.delivery(&rule.action.template, window),
+    };
+    let suppression = SuppressionTrace {
+        mode: rule.suppression,
+        template: &rule.action.template,
+        window,
+        earlier,
+    };
+    let (outcome, reason_code) = match (earlier, rule.suppression, rule.action.kind) {
+        (Some(_), Suppression::OnceEver, _) => (Outcome::Suppress, ReasonCode::SuppressedOnceEver),
+        (Some(_), _, _) => (
+            Outcome::Suppress,
+            ReasonCode::SuppressedOncePerCalendarDay,
+        ),
+        (None, _, ActionType::Send) => (Outcome::Allow, ReasonCode::Sent),
+        (None, _, ActionType::Alert) => (Outcome::Alert, ReasonCode::Alerted),
+    };
+    let reason = reason::matched(rule, &trace, &suppression, outcome);
+    trace.suppression = Some(suppression);
+    Decision {
+        verdict: Verdict {
+            matched_rule: Some(rule.name.clone()),
+            action_type: rule.action.kind.into(),
+            template_name: Some(rule.action.template.clone()),
+            channel: Some(rule.action.channel),
+            outcome,
+            reason,
+            reason_code,
+        },
+        trace,
+    }
+}
+
+/// Hours as people write them: `24`, `1.5`.
+pub fn fmt_hours(h: f64) -> String {
+    if h.fract() == 0.0 && h.abs() < 1e15 {
+        format!("{}", h as i64)
+    } else {
+        let s = format!("{h:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,129 @@
+//! The one-line human reason of each decision (SPEC §4.6).
+
+use super::trace::{CondTrace, Role, SuppressionTrace, Trace};
+use super::{Outcome, Window, fmt_hours};
+use crate::event::{Event, format_ts};
+use crate::rules::{Rule, RuleSet, Suppression};
+
+pub(super) fn no_match(rules: &RuleSet, event: &Event, trace: &Trace<'_>) -> String {
+    let tried: Vec<String> = trace
+        .rules
+        .iter()
+        .filter(|r| r.role == Role::NoMatch)
+        .map(|r| match r.condition.as_ref().and_then(first_failure) {
+            Some(why) => format!("{}: {why}", r.name),
+            None => format!("{}: conditions not met", r.name),
+        })
+        .collect();
+    if !tried.is_empty() {
+        return tried.join("; ");
+    }
+    let disabled = rules
+        .rules
+        .iter()
+        .any(|r| !r.enabled && r.trigger == event.event_type);
+    if disabled {
+        format!(
+            "no enabled rule handles event type `{}` (only disabled ones)",
+            event.event_type
+        )
+    } else {
+        format!("no rule handles event type `{}`", event.event_type)
+    }
+}
+
+/// The first condition that failed, described with what it saw.
+pub fn first_failure(c: &CondTrace<'_>) -> Option<String> {
+    match c {
+        _ if c.result() => None,
+        CondTrace::Field { test, actual, .. } => Some(format!("{test}, got {actual}")),
+        CondTrace::Prior {
+            test,
+            found,
+            hours_between,
+            ..
+        } => Some(match (found, hours_between) {
+            (Some(p), Some(h)) if *h < 0.0 => format!(
+                "{test}, got {} {} after this event (event {})",
+                test.event_type,
+                hours_phrase(-h),
+                p.event_id
+            ),
+            (Some(p), Some(h)) => format!(
+                "{test}, got {} {} before (event {})",
+                test.event_type,
+                hours_phrase(*h),
+                p.event_id
+            ),
+            _ => format!("{test}, got none"),
+        }),
+        CondTrace::All(kids, _) | CondTrace::Any(kids, _) => kids.iter().find_map(first_failure),
+        CondTrace::Not(kid, _) => Some(format!("not ({}) held", describe(kid))),
+    }
+}
+
+fn hours_phrase(h: f64) -> String {
+    format!("{}h", fmt_hours(h))
+}
+
+/// A condition in words, for `not (...)`.
+fn describe(c: &CondTrace<'_>) -> String {
+    match c {
+        CondTrace::Field { test, .. } => test.to_string(),
+        CondTrace::Prior { test, .. } => test.to_string(),
+        CondTrace::All(k, _) => format!(
+            "all of {}",
+            k.iter().map(describe).collect::<Vec<_>>().join(", ")
+        ),
+        CondTrace::Any(k, _) => format!(
+            "any of {}",
+            k.iter().map(describe).collect::<Vec<_>>().join(", ")
+        ),
+        CondTrace::Not(k, _) => format!("not ({})", describe(k)),
+    }
+}
+
+pub(super) fn matched(
+    rule: &Rule,
+    trace: &Trace<'_>,
+    s: &SuppressionTrace<'_>,
+    outcome: Outcome,
+) -> String {
+    let t = s.template;
+    if let (Outcome::Suppress, Some(d)) = (outcome, s.earlier) {
+        let ts = format_ts(d.event_timestamp);
+        let (date, time) = ts.split_once('T').unwrap_or((&ts, ""));
+        return match s.window {
+            Window::Day(_) => format!(
+                "{t} already sent on {date} (UTC) at {time} for event {}",
+                d.event_id
+            ),
+            Window::Ever => format!(
+                "{t} already sent once ever, on {date} (UTC) at {time} for event {}",
+                d.event_id
+            ),
+        };
+    }
+    let shadowed: Vec<&str> = trace.shadowed().map(|r| r.name).collect();
+    let also = if shadowed.is_empty() {
+        String::new()
+    } else {
+        format!(" (also matched, not acted on: {})", shadowed.join(", "))
+    };
+    let why = match (s.mode, s.window) {
+        (Suppression::OncePerCalendarDay, Window::Day(d)) => {
+            format!("first {t} for this user on {d} (UTC)")
+        }
+        (Suppression::OnceEver, _) => format!("first {t} ever for this user"),
+        _ => format!("{t} has no suppression"),
+    };
+    let verb = if outcome == Outcome::Alert {
+        "alert"
+    } else {
+        "send"
+    };
+    format!(
+        "{} matched{also}; {verb} by {}: {why}",
+        rule.name, rule.action.channel
+    )
+}

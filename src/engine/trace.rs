@@ -1,0 +1,160 @@
+//! The explanation of a decision: every rule tried, every condition with what it saw.
+
+use super::eval::{self, Actual};
+use super::{History, PriorEvent, Window};
+use crate::engine::Delivery;
+use crate::event::Event;
+use crate::rules::{Condition, FieldTest, PriorEventTest, RuleSet, Suppression};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace<'r> {
+    /// Every rule in file order (disabled ones marked so).
+    pub rules: Vec<RuleTrace<'r>>,
+    pub suppression: Option<SuppressionTrace<'r>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Disabled,
+    /// The trigger's event type differs from the event's.
+    TriggerMiss,
+    /// Trigger hit, conditions failed.
+    NoMatch,
+    Winner,
+    /// Matched, but an earlier rule won: recorded, never acted on.
+    Shadowed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleTrace<'r> {
+    /// Index into `RuleSet::rules`.
+    pub rule: usize,
+    pub name: &'r str,
+    pub role: Role,
+    /// `None` when the rule has no conditions or its trigger missed.
+    pub condition: Option<CondTrace<'r>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CondTrace<'r> {
+    Field {
+        test: &'r FieldTest,
+        actual: Actual,
+        result: bool,
+    },
+    Prior {
+        test: &'r PriorEventTest,
+        found: Option<PriorEvent>,
+        /// `this.event_timestamp - that.event_timestamp` in hours, when one was found.
+        hours_between: Option<f64>,
+        result: bool,
+    },
+    All(Vec<CondTrace<'r>>, bool),
+    Any(Vec<CondTrace<'r>>, bool),
+    Not(Box<CondTrace<'r>>, bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuppressionTrace<'r> {
+    pub mode: Suppression,
+    pub template: &'r str,
+    pub window: Window,
+    /// The earlier delivery in the window, which suppresses this one.
+    pub earlier: Option<Delivery>,
+}
+
+impl<'r> CondTrace<'r> {
+    pub fn result(&self) -> bool {
+        match self {
+            CondTrace::Field { result, .. } | CondTrace::Prior { result, .. } => *result,
+            CondTrace::All(_, r) | CondTrace::Any(_, r) | CondTrace::Not(_, r) => *r,
+        }
+    }
+}
+
+impl<'r> Trace<'r> {
+    pub fn winner(&self) -> Option<&RuleTrace<'r>> {
+        self.rules.iter().find(|r| r.role == Role::Winner)
+    }
+
+    pub fn shadowed(&self) -> impl Iterator<Item = &RuleTrace<'r>> {
+        self.rules.iter().filter(|r| r.role == Role::Shadowed)
+    }
+}
+
+pub(super) fn evaluate<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> Trace<'r> {
+    let mut won = false;
+    let traces = rules
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            let (role, condition) = if !rule.enabled {
+                (Role::Disabled, None)
+            } else if rule.trigger != event.event_type {
+                (Role::TriggerMiss, None)
+            } else {
+                let c = rule.condition.as_ref().map(|c| condition(c, event, history));
+                let matched = c.as_ref().is_none_or(CondTrace::result);
+                let role = match (matched, won) {
+                    (false, _) => Role::NoMatch,
+                    (true, false) => Role::Winner,
+                    (true, true) => Role::Shadowed,
+                };
+                won |= matched;
+                (role, c)
+            };
+            RuleTrace {
+                rule: i,
+                name: &rule.name,
+                role,
+                condition,
+            }
+        })
+        .collect();
+    Trace {
+        rules: traces,
+        suppression: None,
+    }
+}
+
+fn condition<'r>(c: &'r Condition, event: &Event, history: &History<'_>) -> CondTrace<'r> {
+    match c {
+        Condition::Field(test) => {
+            let (result, actual) = eval::test(event, test);
+            CondTrace::Field {
+                test,
+                actual,
+                result,
+            }
+        }
+        Condition::Prior(test) => {
+            let found = history.prior(&test.event_type);
+            let millis = found.map(|p| {
+                (event.event_timestamp - p.event_timestamp).num_milliseconds()
+            });
+            let result = millis.is_some_and(|ms| ms >= 0 && ms as f64 <= test.hours * 3_600_000.0);
+            CondTrace::Prior {
+                test,
+                found,
+                hours_between: millis.map(|ms| ms as f64 / 3_600_000.0),
+                result,
+            }
+        }
+        Condition::All(cs) => {
+            let kids: Vec<_> = cs.iter().map(|c| condition(c, event, history)).collect();
+            let r = kids.iter().all(CondTrace::result);
+            CondTrace::All(kids, r)
+        }
+        Condition::Any(cs) => {
+            let kids: Vec<_> = cs.iter().map(|c| condition(c, event, history)).collect();
+            let r = kids.iter().any(CondTrace::result);
+            CondTrace::Any(kids, r)
+        }
+        Condition::Not(c) => {
+            let kid = condition(c, event, history);
+            let r = !kid.result();
+            CondTrace::Not(Box::new(kid), r)
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Behavioural events: the validated `Event` and the serde types that parse one at the edge.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+/// A validated event: non-empty ids, a UTC timestamp, properties and traits as JSON objects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub user_id: String,
+    pub event_type: String,
+    pub event_timestamp: DateTime<Utc>,
+    pub properties: Map<String, Value>,
+    pub user_traits: Option<Traits>,
+}
+
+/// The wire shape of an event (HTTP body, scenario line): parsed into an [`Event`].
+#[derive(Debug, Deserialize)]
+pub struct EventInput {
+    pub user_id: NonEmpty,
+    pub event_type: NonEmpty,
+    pub event_timestamp: Timestamp,
+    #[serde(default)]
+    pub properties: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub user_traits: Option<Traits>,
+}
+
+impl From<EventInput> for Event {
+    fn from(input: EventInput) -> Self {
+        Event {
+            user_id: input.user_id.0,
+            event_type: input.event_type.0,
+            event_timestamp: input.event_timestamp.0,
+            properties: input.properties.unwrap_or_default(),
+            user_traits: input.user_traits,
+        }
+    }
+}
+
+/// User traits as sent: the four known ones are typed, every other key is kept as given.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+pub struct Traits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketing_opt_in: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_segment: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Traits {
+    /// The trait `name` as a JSON value, or `None` when absent.
+    pub fn get(&self, name: &str) -> Option<Value> {
+        match name {
+            "email" => self.email.clone().map(Value::String),
+            "country" => self.country.clone().map(Value::String),
+            "marketing_opt_in" => self.marketing_opt_in.map(Value::Bool),
+            "risk_segment" => self.risk_segment.clone().map(Value::String),
+            _ => self.extra.get(name).cloned(),
+        }
+    }
+}
+
+/// A non-empty string field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NonEmpty(pub String);
+
+impl<'de> Deserialize<'de> for NonEmpty {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        via_str(d, "a non-empty string", |s| {
+            if s.trim().is_empty() {
+                Err("must be a non-empty string".to_string())
+            } else {
+                Ok(NonEmpty(s.to_string()))
+            }
+        })
+    }
+}
+
+/// Deserialize a string and validate it inside the deserializer call, so that errors carry
+/// the position of the value.
+fn via_str<'de, D, T>(
+    d: D,
+    expecting: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct V<T>(&'static str, fn(&str) -> Result<T, String>);
+    impl<T> serde::de::Visitor<'_> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+            (self.1)(s).map_err(E::custom)
+        }
+    }
+    d.deserialize_str(V(expecting, parse))
+}
+
+/// An RFC 3339 timestamp with `Z` or an offset, normalised to UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl Timestamp {
+    pub fn parse(s: &str) -> Result<Timestamp, String> {
+        match DateTime::parse_from_rfc3339(s.trim()) {
+            Ok(t) => Ok(Timestamp(t.with_timezone(&Utc))),
+            Err(_) if looks_naive(s.trim()) => Err(format!(
+                "timestamp `{s}` has no UTC offset: add `Z` or an offset like `+02:00`"
+            )),
+            Err(e) => Err(format!("`{s}` is not an RFC 3339 timestamp: {e}")),
+        }
+    }
+}
+
+fn looks_naive(s: &str) -> bool {
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .any(|f| NaiveDateTime::parse_from_str(s, f).is_ok())
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        via_str(d, "an RFC 3339 timestamp string", Timestamp::parse)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_ts(self.0))
+    }
+}
+
+/// The one text form of a UTC time: RFC 3339 with `Z`, fractional seconds only when present.
+pub fn format_ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_normalised_to_utc() {
+        let t = Timestamp::parse("2024-01-15T23:30:00-02:00").unwrap();
+        assert_eq!(t.to_string(), "2024-01-16T01:30:00Z");
+        let t = Timestamp::parse("2024-01-15T10:30:00.250Z").unwrap();
+        assert_eq!(t.to_string(), "2024-01-15T10:30:00.250Z");
+    }
+
+    #[test]
+    fn a_timestamp_without_offset_is_rejected_clearly() {
+        let err = Timestamp::parse("2024-01-15T10:30:00").unwrap_err();
+        assert!(err.contains("no UTC offset"), "{err}");
+        let err = Timestamp::parse("yesterday").unwrap_err();
+        assert!(err.contains("not an RFC 3339 timestamp"), "{err}");
+    }
+
+    #[test]
+    fn unknown_traits_are_kept_and_known_ones_typed() {
+        let t: Traits =
+            serde_json::from_str(r#"{"email":"a@b","marketing_opt_in":true,"tier":"gold"}"#)
+                .unwrap();
+        assert_eq!(t.get("marketing_opt_in"), Some(Value::Bool(true)));
+        assert_eq!(t.get("tier"), Some(Value::String("gold".into())));
+        assert_eq!(t.get("country"), None);
+        assert!(serde_json::from_str::<Traits>(r#"{"marketing_opt_in":"yes"}"#).is_err());
+    }
+
+    #[test]
+    fn empty_user_id_is_rejected() {
+        let r: Result<EventInput, _> = serde_json::from_str(
+            r#"{"user_id":" ","event_type":"x","event_timestamp":"2024-01-01T00:00:00Z"}"#,
+        );
+        assert!(r.unwrap_err().to_string().contains("non-empty"));
+    }
+}

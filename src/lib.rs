@@ -1,0 +1,15 @@
+//! workbench: a rule engine for behavioural marketing messages, shared by the terminal
+//! workbench, the headless runner and the HTTP service.
+
+pub mod engine;
+pub mod event;
+pub mod generate;
+pub mod pipeline;
+pub mod provider;
+pub mod report;
+pub mod rules;
+pub mod runner;
+pub mod scenario;
+pub mod source;
+pub mod store;
+pub mod yaml;

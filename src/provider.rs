@@ -1,0 +1,133 @@
+//! The stub messaging provider: one `messages.txt` line per delivery.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use crate::event::format_ts;
+
+/// One delivery as the provider receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message<'a> {
+    pub event_timestamp: DateTime<Utc>,
+    pub user_id: &'a str,
+    pub template: &'a str,
+    pub channel: &'a str,
+    pub event_id: i64,
+    pub rule: &'a str,
+    pub text: &'a str,
+}
+
+impl Message<'_> {
+    /// The `messages.txt` line (without newline); newlines in the text become spaces.
+    pub fn line(&self) -> String {
+        let text: String = self
+            .text
+            .chars()
+            .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+            .collect();
+        format!(
+            "{} | user_id={} | template={} | channel={} | event_id={} | reason=rule:{} | text={}",
+            format_ts(self.event_timestamp),
+            self.user_id,
+            self.template,
+            self.channel,
+            self.event_id,
+            self.rule,
+            text
+        )
+    }
+}
+
+pub trait Provider {
+    fn deliver(&mut self, message: &Message<'_>) -> io::Result<()>;
+    /// Make delivered lines durable (for buffered providers).
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Appends to a file. `durable` flushes every line (the service); otherwise lines are
+/// buffered until `flush` (scenario runs).
+pub struct MessagesFile {
+    out: BufWriter<File>,
+    durable: bool,
+}
+
+impl MessagesFile {
+    pub fn append(path: &Path, durable: bool) -> io::Result<MessagesFile> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(MessagesFile {
+            out: BufWriter::new(file),
+            durable,
+        })
+    }
+}
+
+impl Provider for MessagesFile {
+    fn deliver(&mut self, m: &Message<'_>) -> io::Result<()> {
+        writeln!(self.out, "{}", m.line())?;
+        if self.durable {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Keeps nothing: for runs that do not write `messages.txt`.
+pub struct Discard;
+
+impl Provider for Discard {
+    fn deliver(&mut self, _: &Message<'_>) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Keeps every line in memory (tests, the TUI's messages.txt pane).
+#[derive(Debug, Default)]
+pub struct Collect(pub Vec<String>);
+
+impl Provider for Collect {
+    fn deliver(&mut self, m: &Message<'_>) -> io::Result<()> {
+        self.0.push(m.line());
+        Ok(())
+    }
+}
+
+impl<P: Provider + ?Sized> Provider for &mut P {
+    fn deliver(&mut self, m: &Message<'_>) -> io::Result<()> {
+        (**self).deliver(m)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        (**self).flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_format_matches_the_spec() {
+        let m = Message {
+            event_timestamp: "2024-01-15T10:30:00Z".parse().unwrap(),
+            user_id: "user_12345",
+            template: "INSUFFICIENT_FUNDS_EMAIL",
+            channel: "email",
+            event_id: 123,
+            rule: "insufficient_funds_email",
+            text: "top up\nplease",
+        };
+        assert_eq!(
+            m.line(),
+            "2024-01-15T10:30:00Z | user_id=user_12345 | template=INSUFFICIENT_FUNDS_EMAIL | \
+             channel=email | event_id=123 | reason=rule:insufficient_funds_email | text=top up please"
+        );
+    }
+}

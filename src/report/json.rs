@@ -1,0 +1,95 @@
+//! The JSON report: every decision of every file, with expectation results, and a summary.
+
+use serde::Serialize;
+
+use super::totals;
+use crate::engine::Verdict;
+use crate::event::format_ts;
+use crate::runner::{FileRun, RuleStats, rule_stats};
+use crate::scenario::Mismatch;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    files: Vec<File<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct File<'a> {
+    name: String,
+    path: String,
+    rules: String,
+    decisions: Vec<Decision<'a>>,
+    rule_stats: Vec<RuleStats>,
+    unmatched: usize,
+}
+
+#[derive(Serialize)]
+struct Decision<'a> {
+    index: usize,
+    line: usize,
+    event_id: i64,
+    user_id: &'a str,
+    event_type: &'a str,
+    event_timestamp: String,
+    #[serde(flatten)]
+    verdict: &'a Verdict,
+    expectation: Option<&'static str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    mismatches: &'a [Mismatch],
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    events: usize,
+    passed: usize,
+    failed: usize,
+}
+
+pub fn json(runs: &[FileRun]) -> String {
+    let files = runs
+        .iter()
+        .map(|run| {
+            let (rule_stats, unmatched) = rule_stats(&run.rules, &run.results);
+            File {
+                name: run.scenario.display_name(),
+                path: run.scenario.path.display().to_string(),
+                rules: run.rules_path.display().to_string(),
+                decisions: run
+                    .results
+                    .iter()
+                    .map(|r| {
+                        let step = &run.scenario.steps[r.step];
+                        Decision {
+                            index: r.step + 1,
+                            line: step.line,
+                            event_id: r.event_id,
+                            user_id: &step.event.user_id,
+                            event_type: &step.event.event_type,
+                            event_timestamp: format_ts(step.event.event_timestamp),
+                            verdict: &r.verdict,
+                            expectation: r.passed().map(|ok| if ok { "passed" } else { "failed" }),
+                            mismatches: r.mismatches.as_deref().unwrap_or_default(),
+                        }
+                    })
+                    .collect(),
+                rule_stats,
+                unmatched,
+            }
+        })
+        .collect();
+    let (passed, failed) = totals(runs);
+    let report = Report {
+        files,
+        summary: Summary {
+            files: runs.len(),
+            events: runs.iter().map(|r| r.results.len()).sum(),
+            passed,
+            failed,
+        },
+    };
+    let mut s = serde_json::to_string_pretty(&report).expect("report serialises");
+    s.push('\n');
+    s
+}

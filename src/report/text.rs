@@ -1,0 +1,49 @@
+//! The text report: each failed expectation on one line, a per-rule table, `N passed, M failed`.
+
+use std::fmt::Write;
+
+use super::{event_label, mismatch_text, totals};
+use crate::runner::{FileRun, rule_stats};
+
+pub fn text(runs: &[FileRun]) -> String {
+    let mut out = String::new();
+    for run in runs {
+        let path = run.scenario.path.display();
+        let expected = run.results.iter().filter(|r| r.mismatches.is_some()).count();
+        let _ = writeln!(
+            out,
+            "{path}: {} events, {expected} with expectations (rules {})",
+            run.results.len(),
+            run.rules_path.display()
+        );
+        for r in run.results.iter().filter(|r| r.passed() == Some(false)) {
+            let step = &run.scenario.steps[r.step];
+            let _ = writeln!(
+                out,
+                "{path}:{}: {}: {} — {}",
+                step.line,
+                event_label(r, step),
+                mismatch_text(r),
+                r.verdict.reason
+            );
+        }
+        let (stats, unmatched) = rule_stats(&run.rules, &run.results);
+        let width = stats.iter().map(|s| s.rule.len()).max().unwrap_or(0).max(16);
+        let _ = writeln!(
+            out,
+            "  {:width$}  {:>7}  {:>7}  {:>10}  {:>7}",
+            "rule", "matched", "allowed", "suppressed", "alerted"
+        );
+        for s in &stats {
+            let _ = writeln!(
+                out,
+                "  {:width$}  {:>7}  {:>7}  {:>10}  {:>7}",
+                s.rule, s.matched, s.allowed, s.suppressed, s.alerted
+            );
+        }
+        let _ = writeln!(out, "  {:width$}  {:>7}", "(no rule matched)", unmatched);
+    }
+    let (passed, failed) = totals(runs);
+    let _ = writeln!(out, "{passed} passed, {failed} failed");
+    out
+}

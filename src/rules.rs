@@ -1,0 +1,193 @@
+//! Validated rules: the `RuleSet` the engine evaluates, and loading one from YAML strictly.
+
+pub mod condition;
+mod raw;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use condition::{Condition, FieldPath, FieldTest, Operator, PriorEventTest, Root};
+
+use crate::yaml::{self, Pos, Positions, TopLevel};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub name: String,
+    pub description: Option<String>,
+    pub enabled: bool,
+    pub trigger: String,
+    pub condition: Option<Condition>,
+    pub action: Action,
+    pub suppression: Suppression,
+    /// Where the rule starts in its file, when loaded from one.
+    pub pos: Option<Pos>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    pub kind: ActionType,
+    pub template: String,
+    pub channel: Channel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionType {
+    Send,
+    Alert,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Sms,
+    Push,
+    Internal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Suppression {
+    #[default]
+    None,
+    OnceEver,
+    OncePerCalendarDay,
+}
+
+macro_rules! display_as_snake {
+    ($($t:ty => { $($v:ident = $s:literal),* }),*) => {$(
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $s),* }
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+
+display_as_snake! {
+    ActionType => { Send = "send", Alert = "alert" },
+    Channel => { Email = "email", Sms = "sms", Push = "push", Internal = "internal" },
+    Suppression => { None = "none", OnceEver = "once_ever", OncePerCalendarDay = "once_per_calendar_day" }
+}
+
+/// Rules in file order with their templates, and per trigger what the engine must look up.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub templates: BTreeMap<String, String>,
+    plans: HashMap<String, TriggerPlan>,
+}
+
+/// For one event type: the enabled rules it triggers, in order, and the history they need.
+#[derive(Debug, Clone, Default)]
+pub struct TriggerPlan {
+    pub rules: Vec<usize>,
+    pub prior_types: Vec<String>,
+    pub deliveries: Vec<(String, Suppression)>,
+}
+
+impl RuleSet {
+    pub fn new(rules: Vec<Rule>, templates: BTreeMap<String, String>) -> RuleSet {
+        let mut plans: HashMap<String, TriggerPlan> = HashMap::new();
+        for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.enabled) {
+            let plan = plans.entry(rule.trigger.clone()).or_default();
+            plan.rules.push(i);
+            if let Some(c) = &rule.condition {
+                c.prior_types(&mut plan.prior_types);
+            }
+            let key = (rule.action.template.clone(), rule.suppression);
+            if rule.suppression != Suppression::None && !plan.deliveries.contains(&key) {
+                plan.deliveries.push(key);
+            }
+        }
+        RuleSet {
+            rules,
+            templates,
+            plans,
+        }
+    }
+
+    pub fn plan(&self, event_type: &str) -> Option<&TriggerPlan> {
+        self.plans.get(event_type)
+    }
+
+    pub fn text(&self, template: &str) -> &str {
+        self.templates.get(template).map_or("", String::as_str)
+    }
+
+    pub fn enabled(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|r| r.enabled)
+    }
+
+    /// Parse rules from YAML text; `file` names the source in errors.
+    pub fn from_yaml(file: &Path, src: &str) -> Result<RuleSet, RulesError> {
+        let err = |pos: Option<Pos>, message: String| RulesError::Invalid {
+            file: file.to_path_buf(),
+            pos,
+            message,
+        };
+        let positions = Positions::index(src, |_, _| true);
+        let (rules, templates, prefix) = match positions.top_level() {
+            TopLevel::Empty => return Err(err(None, "rules file is empty".into())),
+            TopLevel::Sequence => {
+                let rules: Vec<Rule> = yaml::from_str(src).map_err(|e| err(e.pos, e.message))?;
+                (rules, BTreeMap::new(), "")
+            }
+            _ => {
+                let f: raw::RawFile = yaml::from_str(src).map_err(|e| err(e.pos, e.message))?;
+                (f.rules, f.templates, "rules")
+            }
+        };
+        let mut rules = rules;
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, rule) in rules.iter_mut().enumerate() {
+            rule.pos = positions.get(&format!("{prefix}[{i}]"));
+            if let Some(first) = seen.insert(rule.name.clone(), i) {
+                let at = positions.get(&format!("{prefix}[{i}].name")).or(rule.pos);
+                return Err(err(
+                    at,
+                    format!(
+                        "duplicate rule name `{}` (rule #{} repeats rule #{})",
+                        rule.name,
+                        i + 1,
+                        first + 1
+                    ),
+                ));
+            }
+        }
+        Ok(RuleSet::new(rules, templates))
+    }
+
+    /// Load and validate a rules file.
+    pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
+        let src = crate::source::read_text(path).map_err(|e| RulesError::Read {
+            file: path.to_path_buf(),
+            message: e,
+        })?;
+        RuleSet::from_yaml(path, &src)
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum RulesError {
+    #[error("{}: {message}", file.display())]
+    Read { file: PathBuf, message: String },
+    #[error("{}: {message}", crate::source::at(file, *pos))]
+    Invalid {
+        file: PathBuf,
+        pos: Option<Pos>,
+        message: String,
+    },
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,177 @@
+//! Validated condition trees: field comparisons, `prior_event`, and `all` / `any` / `not`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    Field(FieldTest),
+    Prior(PriorEventTest),
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldTest {
+    pub path: FieldPath,
+    pub op: Operator,
+    /// `None` only for `exists` / `not_exists`.
+    pub value: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorEventTest {
+    pub event_type: String,
+    pub hours: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operator {
+    Equals,
+    NotEquals,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    In,
+    NotIn,
+    Contains,
+    Exists,
+    NotExists,
+}
+
+impl Operator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operator::Equals => "equals",
+            Operator::NotEquals => "not_equals",
+            Operator::Gt => "gt",
+            Operator::Gte => "gte",
+            Operator::Lt => "lt",
+            Operator::Lte => "lte",
+            Operator::In => "in",
+            Operator::NotIn => "not_in",
+            Operator::Contains => "contains",
+            Operator::Exists => "exists",
+            Operator::NotExists => "not_exists",
+        }
+    }
+
+    pub fn takes_value(self) -> bool {
+        !matches!(self, Operator::Exists | Operator::NotExists)
+    }
+}
+
+impl fmt::Display for Operator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a field test reads: `properties.a.b` or `user_traits.name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldPath {
+    pub root: Root,
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Root {
+    Properties,
+    UserTraits,
+}
+
+impl FieldPath {
+    pub fn parse(s: &str) -> Result<FieldPath, String> {
+        let mut parts = s.split('.');
+        let root = match parts.next() {
+            Some("properties") => Root::Properties,
+            Some("user_traits") => Root::UserTraits,
+            _ => {
+                return Err(format!(
+                    "field `{s}` must start with `properties.` or `user_traits.`"
+                ));
+            }
+        };
+        let keys: Vec<String> = parts.map(str::to_string).collect();
+        if keys.is_empty() || keys.iter().any(String::is_empty) {
+            return Err(format!("field `{s}` needs a key after each `.`"));
+        }
+        Ok(FieldPath { root, keys })
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let root = match self.root {
+            Root::Properties => "properties",
+            Root::UserTraits => "user_traits",
+        };
+        write!(f, "{root}.{}", self.keys.join("."))
+    }
+}
+
+impl Condition {
+    /// Event types referenced by `prior_event` anywhere in the tree, in order, deduplicated.
+    pub fn prior_types(&self, out: &mut Vec<String>) {
+        match self {
+            Condition::Field(_) => {}
+            Condition::Prior(p) => {
+                if !out.contains(&p.event_type) {
+                    out.push(p.event_type.clone());
+                }
+            }
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().for_each(|c| c.prior_types(out)),
+            Condition::Not(c) => c.prior_types(out),
+        }
+    }
+}
+
+impl fmt::Display for FieldTest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.path, self.op)?;
+        if let Some(v) = &self.value {
+            write!(f, " {}", show_expected(v))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for PriorEventTest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "prior {} within {}h",
+            self.event_type,
+            crate::engine::fmt_hours(self.hours)
+        )
+    }
+}
+
+/// An expected value as written in rules: bare strings, JSON for everything else.
+pub fn show_expected(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_parse_and_print() {
+        let p = FieldPath::parse("properties.card.brand").unwrap();
+        assert_eq!(p.root, Root::Properties);
+        assert_eq!(p.keys, vec!["card", "brand"]);
+        assert_eq!(p.to_string(), "properties.card.brand");
+        assert!(FieldPath::parse("traits.x").is_err());
+        assert!(FieldPath::parse("properties").is_err());
+        assert!(FieldPath::parse("properties..x").is_err());
+    }
+}

@@ -1,0 +1,241 @@
+//! The permissive serde shape of a rules file, converted node by node into validated types
+//! (`try_from` errors carry the node's position through `yaml_serde`).
+
+use std::collections::BTreeMap;
+
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor, value::MapAccessDeserializer};
+use serde_json::Value;
+
+use super::condition::{Condition, FieldPath, FieldTest, Operator, PriorEventTest};
+use super::{Action, ActionType, Channel, Rule, Suppression};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    pub rules: Vec<Rule>,
+    #[serde(default)]
+    pub templates: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    enabled: Option<bool>,
+    trigger: RawTrigger,
+    #[serde(default)]
+    conditions: Option<Condition>,
+    action: RawAction,
+    #[serde(default)]
+    suppression: Option<RawSuppression>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrigger {
+    event_type: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAction {
+    #[serde(rename = "type")]
+    kind: ActionType,
+    template_name: String,
+    delivery_method: Channel,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuppression {
+    #[serde(default)]
+    mode: Suppression,
+}
+
+impl TryFrom<RawRule> for Rule {
+    type Error = String;
+
+    fn try_from(raw: RawRule) -> Result<Self, String> {
+        let name = raw.name.trim().to_string();
+        if name.is_empty() {
+            return Err("rule `name` must not be empty".into());
+        }
+        if raw.trigger.event_type.trim().is_empty() {
+            return Err(format!("rule `{name}`: `trigger.event_type` must not be empty"));
+        }
+        if raw.action.template_name.trim().is_empty() {
+            return Err(format!("rule `{name}`: `action.template_name` must not be empty"));
+        }
+        if raw.action.kind == ActionType::Alert && raw.action.delivery_method != Channel::Internal
+        {
+            return Err(format!(
+                "rule `{name}`: an `alert` action must use delivery_method `internal`, got `{}`",
+                raw.action.delivery_method
+            ));
+        }
+        Ok(Rule {
+            name,
+            description: raw.description,
+            enabled: raw.enabled.unwrap_or(true),
+            trigger: raw.trigger.event_type,
+            condition: raw.conditions,
+            action: Action {
+                kind: raw.action.kind,
+                template: raw.action.template_name,
+                channel: raw.action.delivery_method,
+            },
+            suppression: raw.suppression.map(|s| s.mode).unwrap_or_default(),
+            pos: None,
+        })
+    }
+}
+
+/// Every key a condition node may have; exactly one shape must be used.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCondition {
+    #[serde(default)]
+    field: Option<String>,
+    #[serde(default)]
+    operator: Option<Operator>,
+    #[serde(default)]
+    value: Option<Value>,
+    #[serde(default)]
+    prior_event: Option<RawPrior>,
+    #[serde(default)]
+    all: Option<Vec<Condition>>,
+    #[serde(default)]
+    any: Option<Vec<Condition>>,
+    #[serde(default)]
+    not: Option<Box<Condition>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrior {
+    event_type: String,
+    hours: f64,
+}
+
+const SHAPES: &str = "`field`, `prior_event`, `all`, `any` or `not`";
+
+impl TryFrom<RawCondition> for Condition {
+    type Error = String;
+
+    fn try_from(raw: RawCondition) -> Result<Self, String> {
+        let shapes = [
+            raw.field.is_some(),
+            raw.prior_event.is_some(),
+            raw.all.is_some(),
+            raw.any.is_some(),
+            raw.not.is_some(),
+        ];
+        match shapes.iter().filter(|s| **s).count() {
+            0 => return Err(format!("a condition needs one of {SHAPES}")),
+            1 => {}
+            _ => return Err(format!("a condition has exactly one of {SHAPES}")),
+        }
+        if raw.field.is_none() && (raw.operator.is_some() || raw.value.is_some()) {
+            return Err("`operator` and `value` belong with `field`".into());
+        }
+        if let Some(field) = raw.field {
+            return field_test(field, raw.operator, raw.value).map(Condition::Field);
+        }
+        if let Some(p) = raw.prior_event {
+            if !(p.hours.is_finite() && p.hours > 0.0) {
+                return Err(format!(
+                    "`prior_event.hours` must be a positive number, got {}",
+                    p.hours
+                ));
+            }
+            if p.event_type.trim().is_empty() {
+                return Err("`prior_event.event_type` must not be empty".into());
+            }
+            return Ok(Condition::Prior(PriorEventTest {
+                event_type: p.event_type,
+                hours: p.hours,
+            }));
+        }
+        if let Some(all) = raw.all {
+            return non_empty("all", all).map(Condition::All);
+        }
+        if let Some(any) = raw.any {
+            return non_empty("any", any).map(Condition::Any);
+        }
+        Ok(Condition::Not(raw.not.expect("one shape is present")))
+    }
+}
+
+fn non_empty(key: &str, list: Vec<Condition>) -> Result<Vec<Condition>, String> {
+    if list.is_empty() {
+        return Err(format!("`{key}` needs at least one condition"));
+    }
+    Ok(list)
+}
+
+fn field_test(field: String, op: Option<Operator>, value: Option<Value>) -> Result<FieldTest, String> {
+    let path = FieldPath::parse(&field)?;
+    let op = op.ok_or_else(|| format!("condition on `{field}` is missing `operator`"))?;
+    let value = match (op.takes_value(), value) {
+        (true, None) => return Err(format!("operator `{op}` on `{field}` needs a `value`")),
+        (false, Some(_)) => return Err(format!("operator `{op}` takes no `value`")),
+        (_, v) => v,
+    };
+    match (op, &value) {
+        (Operator::In | Operator::NotIn, Some(v)) if !v.is_array() => {
+            return Err(format!("operator `{op}` needs a list `value`, got {v}"));
+        }
+        (Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte, Some(v)) if !v.is_number() => {
+            return Err(format!("operator `{op}` needs a number `value`, got {v}"));
+        }
+        (Operator::Contains, Some(v)) if v.is_array() || v.is_object() => {
+            return Err(format!("operator `contains` needs a single `value`, got {v}"));
+        }
+        _ => {}
+    }
+    Ok(FieldTest { path, op, value })
+}
+
+impl<'de> Deserialize<'de> for Condition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        via_map::<D, RawCondition, Condition>(d, "a condition mapping")
+    }
+}
+
+impl<'de> Deserialize<'de> for Rule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        via_map::<D, RawRule, Rule>(d, "a rule mapping")
+    }
+}
+
+/// Deserialize a mapping as `R`, then validate it into `T` inside the same deserializer call,
+/// so that a validation error carries the position of the mapping it is about.
+fn via_map<'de, D, R, T>(d: D, expecting: &'static str) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    R: Deserialize<'de>,
+    T: TryFrom<R, Error = String>,
+{
+    struct V<R, T>(&'static str, PhantomData<(R, T)>);
+    impl<'de, R, T> Visitor<'de> for V<R, T>
+    where
+        R: Deserialize<'de>,
+        T: TryFrom<R, Error = String>,
+    {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            let raw = R::deserialize(MapAccessDeserializer::new(map))?;
+            T::try_from(raw).map_err(de::Error::custom)
+        }
+    }
+    d.deserialize_map(V::<R, T>(expecting, PhantomData))
+}

@@ -1,0 +1,105 @@
+//! Running a scenario through the pipeline and checking its expectations.
+
+use std::path::PathBuf;
+
+use crate::engine::{Outcome, Verdict};
+use crate::pipeline::{Pipeline, PipelineError};
+use crate::provider::Provider;
+use crate::rules::RuleSet;
+use crate::scenario::{Mismatch, Scenario};
+use crate::store::Store;
+
+/// The result of one scenario event; `step` indexes `Scenario::steps`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventResult {
+    pub step: usize,
+    pub event_id: i64,
+    pub verdict: Verdict,
+    /// `None` when the event has no expectation.
+    pub mismatches: Option<Vec<Mismatch>>,
+    pub message: Option<String>,
+}
+
+impl EventResult {
+    pub fn passed(&self) -> Option<bool> {
+        self.mismatches.as_ref().map(Vec::is_empty)
+    }
+}
+
+/// One scenario file run against one rules file.
+#[derive(Debug, Clone)]
+pub struct FileRun {
+    pub scenario: Scenario,
+    pub rules_path: PathBuf,
+    pub rules: std::sync::Arc<RuleSet>,
+    pub results: Vec<EventResult>,
+}
+
+/// Run every step of `scenario` in order; `progress` is told how many are done.
+pub fn run<S: Store, P: Provider>(
+    scenario: &Scenario,
+    rules: &RuleSet,
+    pipeline: &mut Pipeline<S, P>,
+    mut progress: impl FnMut(usize),
+) -> Result<Vec<EventResult>, PipelineError> {
+    let mut out = Vec::with_capacity(scenario.steps.len());
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let p = pipeline.process(rules, &step.event, step.received_at)?;
+        let verdict = p.decision.verdict;
+        out.push(EventResult {
+            step: i,
+            event_id: p.event_id,
+            mismatches: step.expect.as_ref().map(|e| e.check(&verdict)),
+            verdict,
+            message: p.message,
+        });
+        if i % 1024 == 1023 {
+            progress(i + 1);
+        }
+    }
+    progress(scenario.steps.len());
+    pipeline.provider.flush().map_err(|source| PipelineError::Deliver {
+        event_id: out.last().map_or(0, |r| r.event_id),
+        source,
+    })?;
+    Ok(out)
+}
+
+/// Per-rule counts over a run, in rule order; `None` collects events no rule matched.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RuleStats {
+    pub rule: String,
+    pub matched: usize,
+    pub allowed: usize,
+    pub suppressed: usize,
+    pub alerted: usize,
+}
+
+pub fn rule_stats(rules: &RuleSet, results: &[EventResult]) -> (Vec<RuleStats>, usize) {
+    let mut stats: Vec<RuleStats> = rules
+        .rules
+        .iter()
+        .map(|r| RuleStats {
+            rule: r.name.clone(),
+            ..RuleStats::default()
+        })
+        .collect();
+    let mut unmatched = 0;
+    for r in results {
+        let Some(name) = &r.verdict.matched_rule else {
+            unmatched += 1;
+            continue;
+        };
+        let Some(s) = stats.iter_mut().find(|s| &s.rule == name) else {
+            continue;
+        };
+        s.matched += 1;
+        match r.verdict.outcome {
+            Outcome::Allow => s.allowed += 1,
+            Outcome::Suppress => s.suppressed += 1,
+            Outcome::Alert => s.alerted += 1,
+            Outcome::None => {}
+        }
+    }
+    (stats, unmatched)
+}

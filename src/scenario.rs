@@ -1,0 +1,230 @@
+//! Scenario files (SPEC §6): YAML documents or JSON Lines of events with expectations.
+
+mod expect;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+pub use expect::{Expect, Mismatch};
+
+use crate::event::{Event, NonEmpty, Timestamp, Traits};
+use crate::source;
+use crate::yaml::{self, Pos, Positions};
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub path: PathBuf,
+    pub name: Option<String>,
+    /// The scenario's own `rules:`, resolved against its directory.
+    pub rules: Option<PathBuf>,
+    pub steps: Vec<Step>,
+}
+
+/// One event of a scenario, where it is in the file, when it arrives and what is expected.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub line: usize,
+    pub event: Event,
+    pub received_at: DateTime<Utc>,
+    pub expect: Option<Expect>,
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+#[error("{}: {message}", source::at(file, *pos))]
+pub struct ScenarioError {
+    pub file: PathBuf,
+    pub pos: Option<Pos>,
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    rules: Option<PathBuf>,
+    events: Vec<RawStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    user_id: NonEmpty,
+    event_type: NonEmpty,
+    event_timestamp: Timestamp,
+    #[serde(default)]
+    properties: Option<Map<String, Value>>,
+    #[serde(default)]
+    user_traits: Option<Traits>,
+    #[serde(default)]
+    received_at: Option<Timestamp>,
+    #[serde(default)]
+    expect: Option<Expect>,
+}
+
+impl RawStep {
+    fn into_step(self, line: usize) -> Step {
+        let ts = self.event_timestamp.0;
+        Step {
+            line,
+            event: Event {
+                user_id: self.user_id.0,
+                event_type: self.event_type.0,
+                event_timestamp: ts,
+                properties: self.properties.unwrap_or_default(),
+                user_traits: self.user_traits,
+            },
+            received_at: self.received_at.map_or(ts, |t| t.0),
+            expect: self.expect,
+        }
+    }
+}
+
+impl Scenario {
+    /// Load a `.yaml` / `.yml` / `.jsonl` scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let err = |pos, message: String| ScenarioError {
+            file: path.to_path_buf(),
+            pos,
+            message,
+        };
+        let src = source::read_text(path).map_err(|m| err(None, m))?;
+        if src.trim().is_empty() {
+            return Err(err(None, "scenario file is empty".into()));
+        }
+        match extension(path).as_deref() {
+            Some("jsonl") => Scenario::from_jsonl(path, &src),
+            Some("yaml" | "yml") => Scenario::from_yaml(path, &src),
+            _ => Err(err(
+                None,
+                "unknown scenario format: use a `.yaml`, `.yml` or `.jsonl` file".into(),
+            )),
+        }
+    }
+
+    pub fn from_yaml(path: &Path, src: &str) -> Result<Scenario, ScenarioError> {
+        let raw: RawScenario = yaml::from_str(src).map_err(|e| ScenarioError {
+            file: path.to_path_buf(),
+            pos: e.pos,
+            message: e.message,
+        })?;
+        let positions = Positions::index(src, |depth, p| depth == 2 && p.starts_with("events["));
+        let steps = raw
+            .events
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let line = positions.get(&format!("events[{i}]")).map_or(0, |p| p.line);
+                s.into_step(line)
+            })
+            .collect();
+        Ok(Scenario {
+            path: path.to_path_buf(),
+            name: raw.name,
+            rules: raw.rules.map(|r| resolve(path, &r)),
+            steps,
+        })
+    }
+
+    pub fn from_jsonl(path: &Path, src: &str) -> Result<Scenario, ScenarioError> {
+        let mut steps = Vec::new();
+        for (i, text) in src.lines().enumerate() {
+            if text.trim().is_empty() {
+                continue;
+            }
+            let step = parse_line(text).map_err(|(column, message)| ScenarioError {
+                file: path.to_path_buf(),
+                pos: Some(Pos {
+                    line: i + 1,
+                    column,
+                }),
+                message,
+            })?;
+            steps.push(step.into_step(i + 1));
+        }
+        Ok(Scenario {
+            path: path.to_path_buf(),
+            name: None,
+            rules: None,
+            steps,
+        })
+    }
+
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+}
+
+/// One JSON Lines event; errors are (column, message naming the field).
+fn parse_line(text: &str) -> Result<RawStep, (usize, String)> {
+    let strip = |e: &serde_json::Error| {
+        let m = e.to_string();
+        m.split(" at line ").next().unwrap_or_default().to_string()
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let step: RawStep = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.inner();
+        let message = match field.as_str() {
+            "." => strip(inner),
+            _ => format!("field `{field}`: {}", strip(inner)),
+        };
+        (inner.column(), message)
+    })?;
+    de.end().map_err(|e| (e.column(), strip(&e)))?;
+    Ok(step)
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+}
+
+fn resolve(scenario: &Path, rules: &Path) -> PathBuf {
+    if rules.is_absolute() {
+        return rules.to_path_buf();
+    }
+    match scenario.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(rules),
+        _ => rules.to_path_buf(),
+    }
+}
+
+/// Expand arguments into scenario files: a directory means its scenario files in name order.
+pub fn expand(args: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
+    let mut out = Vec::new();
+    for arg in args {
+        if !arg.is_dir() {
+            out.push(arg.clone());
+            continue;
+        }
+        let err = |message: String| ScenarioError {
+            file: arg.clone(),
+            pos: None,
+            message,
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(arg)
+            .map_err(|e| err(format!("cannot read directory: {e}")))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file() && matches!(extension(p).as_deref(), Some("yaml" | "yml" | "jsonl"))
+            })
+            .collect();
+        if files.is_empty() {
+            return Err(err("directory holds no `.yaml`, `.yml` or `.jsonl` scenario".into()));
+        }
+        files.sort();
+        out.extend(files);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

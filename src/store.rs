@@ -1,0 +1,87 @@
+//! The storage interface the pipeline writes through, and its records. One transaction per
+//! event; implementations: SQLite (`sqlite`).
+
+mod migrations;
+pub mod sqlite;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use sqlite::SqliteStore;
+
+use crate::engine::{Delivery, PriorEvent, Verdict, Window};
+use crate::event::Event;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database schema version {found} is newer than this binary knows ({known}); upgrade workbench")]
+    TooNew { found: i64, known: i64 },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A store of events and decisions that hands out per-event transactions.
+pub trait Store {
+    type Tx<'a>: StoreTx
+    where
+        Self: 'a;
+
+    fn begin(&mut self) -> Result<Self::Tx<'_>, StoreError>;
+
+    /// A user's decisions in processing order; with `limit`, only the most recent ones.
+    fn audit(&mut self, user_id: &str, limit: Option<usize>) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// One event's transaction: everything written in it lands together or not at all.
+pub trait StoreTx {
+    fn insert_event(&mut self, event: &Event, created_at: DateTime<Utc>) -> Result<i64, StoreError>;
+
+    /// The user's latest event of `event_type` stored before event `before`.
+    fn latest_prior(
+        &mut self,
+        user_id: &str,
+        event_type: &str,
+        before: i64,
+    ) -> Result<Option<PriorEvent>, StoreError>;
+
+    /// The first delivery of `template` to the user inside `window`, before event `before`.
+    fn find_delivery(
+        &mut self,
+        user_id: &str,
+        template: &str,
+        window: Window,
+        before: i64,
+    ) -> Result<Option<Delivery>, StoreError>;
+
+    /// Write the decision and, by outcome, its send request or suppression.
+    fn record(&mut self, rec: &DecisionRecord<'_>) -> Result<(), StoreError>;
+
+    fn commit(self) -> Result<(), StoreError>;
+}
+
+/// What the pipeline writes for a decided event.
+#[derive(Debug, Clone, Copy)]
+pub struct DecisionRecord<'a> {
+    pub event_id: i64,
+    pub event: &'a Event,
+    pub verdict: &'a Verdict,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// One line of a user's audit (SPEC §5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub event_id: i64,
+    pub event_type: String,
+    pub event_timestamp: String,
+    pub matched_rule: Option<String>,
+    pub action_type: String,
+    pub template_name: Option<String>,
+    pub channel: Option<String>,
+    pub outcome: String,
+    pub reason: String,
+    pub reason_code: String,
+    pub decision_timestamp: String,
+}

@@ -1,0 +1,68 @@
+//! Versioned schema migrations (SPEC §5), applied in order; the version is `PRAGMA user_version`.
+
+/// Migration N (1-based) brings the schema from version N-1 to N.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the seed's five tables, with the reason code and event time kept on decisions.
+    "
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        event_timestamp TEXT NOT NULL,
+        properties TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX ix_events_user_type ON events (user_id, event_type, id);
+
+    CREATE TABLE user_traits (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES events (id),
+        email TEXT,
+        country TEXT,
+        marketing_opt_in INTEGER,
+        risk_segment TEXT,
+        extra TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX ix_user_traits_event ON user_traits (event_id);
+
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        event_id INTEGER NOT NULL REFERENCES events (id),
+        event_type TEXT NOT NULL,
+        event_timestamp TEXT NOT NULL,
+        matched_rule TEXT,
+        action_type TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        reason_code TEXT NOT NULL,
+        template_name TEXT,
+        channel TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX ix_decisions_user ON decisions (user_id, id);
+    CREATE UNIQUE INDEX ux_decisions_event ON decisions (event_id);
+
+    CREATE TABLE send_requests (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        event_id INTEGER NOT NULL REFERENCES events (id),
+        event_timestamp TEXT NOT NULL,
+        template_name TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX ix_send_requests_key ON send_requests (user_id, template_name, event_timestamp);
+
+    CREATE TABLE suppressions (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        event_id INTEGER NOT NULL REFERENCES events (id),
+        template_name TEXT NOT NULL,
+        suppression_reason TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX ix_suppressions_user ON suppressions (user_id, template_name);
+    ",
+];

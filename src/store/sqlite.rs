@@ -1,0 +1,287 @@
+//! The SQLite store (rusqlite): in memory for scratch runs, a WAL file for kept databases.
+
+use std::path::Path;
+
+use chrono::{DateTime, Days, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::migrations::MIGRATIONS;
+use super::{AuditEntry, DecisionRecord, Store, StoreError, StoreTx};
+use crate::engine::{Delivery, Outcome, PriorEvent, Window};
+use crate::event::{Event, Timestamp, format_ts};
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        SqliteStore::init(Connection::open_in_memory()?)
+    }
+
+    /// Open (creating if needed) a database file in WAL mode and migrate it.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        SqliteStore::init(conn)
+    }
+
+    fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&conn)?;
+        Ok(SqliteStore { conn })
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The schema version this database is at.
+    pub fn version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if found > known {
+        return Err(StoreError::TooNew { found, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    type Tx<'a> = SqliteTx<'a>;
+
+    fn begin(&mut self) -> Result<SqliteTx<'_>, StoreError> {
+        Ok(SqliteTx(self.conn.transaction_with_behavior(
+            rusqlite::TransactionBehavior::Immediate,
+        )?))
+    }
+
+    fn audit(&mut self, user_id: &str, limit: Option<usize>) -> Result<Vec<AuditEntry>, StoreError> {
+        let limit = limit.map_or(-1, |l| l as i64);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT * FROM (
+                SELECT id, event_id, event_type, event_timestamp, matched_rule, action_type,
+                       template_name, channel, outcome, reason, reason_code, created_at
+                FROM decisions WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2
+             ) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![user_id, limit], |r| {
+            Ok(AuditEntry {
+                event_id: r.get(1)?,
+                event_type: r.get(2)?,
+                event_timestamp: r.get(3)?,
+                matched_rule: r.get(4)?,
+                action_type: r.get(5)?,
+                template_name: r.get(6)?,
+                channel: r.get(7)?,
+                outcome: r.get(8)?,
+                reason: r.get(9)?,
+                reason_code: r.get(10)?,
+                decision_timestamp: r.get(11)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+pub struct SqliteTx<'a>(Transaction<'a>);
+
+fn parse_ts(s: String) -> Result<DateTime<Utc>, StoreError> {
+    Timestamp::parse(&s)
+        .map(|t| t.0)
+        .map_err(StoreError::Corrupt)
+}
+
+impl StoreTx for SqliteTx<'_> {
+    fn insert_event(&mut self, e: &Event, created_at: DateTime<Utc>) -> Result<i64, StoreError> {
+        let props = serde_json::to_string(&e.properties).expect("json map serialises");
+        self.0
+            .prepare_cached(
+                "INSERT INTO events (user_id, event_type, event_timestamp, properties, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                e.user_id,
+                e.event_type,
+                format_ts(e.event_timestamp),
+                props,
+                format_ts(created_at)
+            ])?;
+        let id = self.0.last_insert_rowid();
+        if let Some(t) = &e.user_traits {
+            let extra = serde_json::to_string(&t.extra).expect("json map serialises");
+            self.0
+                .prepare_cached(
+                    "INSERT INTO user_traits
+                       (event_id, email, country, marketing_opt_in, risk_segment, extra)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    id,
+                    t.email,
+                    t.country,
+                    t.marketing_opt_in,
+                    t.risk_segment,
+                    extra
+                ])?;
+        }
+        Ok(id)
+    }
+
+    fn latest_prior(
+        &mut self,
+        user_id: &str,
+        event_type: &str,
+        before: i64,
+    ) -> Result<Option<PriorEvent>, StoreError> {
+        let row: Option<(i64, String)> = self
+            .0
+            .prepare_cached(
+                "SELECT id, event_timestamp FROM events
+                 WHERE user_id = ?1 AND event_type = ?2 AND id < ?3
+                 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row(params![user_id, event_type, before], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        row.map(|(event_id, ts)| {
+            Ok(PriorEvent {
+                event_id,
+                event_timestamp: parse_ts(ts)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn find_delivery(
+        &mut self,
+        user_id: &str,
+        template: &str,
+        window: Window,
+        before: i64,
+    ) -> Result<Option<Delivery>, StoreError> {
+        // Timestamps are stored as `YYYY-MM-DDT...Z`, so a UTC day is a text range.
+        let (from, to) = match window {
+            Window::Ever => (String::new(), String::from("\u{10FFFF}")),
+            Window::Day(d) => {
+                let next = d.checked_add_days(Days::new(1)).unwrap_or(d);
+                (d.to_string(), next.to_string())
+            }
+        };
+        let row: Option<(i64, String)> = self
+            .0
+            .prepare_cached(
+                "SELECT event_id, event_timestamp FROM send_requests
+                 WHERE user_id = ?1 AND template_name = ?2
+                   AND event_timestamp >= ?3 AND event_timestamp < ?4 AND event_id < ?5
+                 ORDER BY id LIMIT 1",
+            )?
+            .query_row(params![user_id, template, from, to, before], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        row.map(|(event_id, ts)| {
+            Ok(Delivery {
+                event_id,
+                event_timestamp: parse_ts(ts)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn record(&mut self, rec: &DecisionRecord<'_>) -> Result<(), StoreError> {
+        let v = rec.verdict;
+        let e = rec.event;
+        let at = format_ts(rec.decided_at);
+        let event_ts = format_ts(e.event_timestamp);
+        self.0
+            .prepare_cached(
+                "INSERT INTO decisions (user_id, event_id, event_type, event_timestamp,
+                    matched_rule, action_type, outcome, reason, reason_code, template_name,
+                    channel, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                e.user_id,
+                rec.event_id,
+                e.event_type,
+                event_ts,
+                v.matched_rule,
+                v.action_type.as_str(),
+                v.outcome.as_str(),
+                v.reason,
+                v.reason_code.as_str(),
+                v.template_name,
+                v.channel.map(|c| c.as_str()),
+                at
+            ])?;
+        match (v.outcome, &v.template_name, v.channel) {
+            (Outcome::Allow | Outcome::Alert, Some(t), Some(c)) => {
+                self.0
+                    .prepare_cached(
+                        "INSERT INTO send_requests (user_id, event_id, event_timestamp,
+                            template_name, channel, reason, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )?
+                    .execute(params![
+                        e.user_id,
+                        rec.event_id,
+                        event_ts,
+                        t,
+                        c.as_str(),
+                        v.reason,
+                        at
+                    ])?;
+            }
+            (Outcome::Suppress, Some(t), _) => {
+                self.0
+                    .prepare_cached(
+                        "INSERT INTO suppressions (user_id, event_id, template_name,
+                            suppression_reason, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![e.user_id, rec.event_id, t, v.reason, at])?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn commit(self) -> Result<(), StoreError> {
+        Ok(self.0.commit()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_fresh_and_refuses_newer_schemas() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        assert_eq!(s.version().unwrap(), MIGRATIONS.len() as i64);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        {
+            let s = SqliteStore::open(&path).unwrap();
+            s.connection().pragma_update(None, "user_version", 99).unwrap();
+        }
+        match SqliteStore::open(&path) {
+            Err(StoreError::TooNew { found: 99, .. }) => {}
+            other => panic!("expected TooNew, got {:?}", other.err()),
+        }
+    }
+}
