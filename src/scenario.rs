@@ -191,10 +191,30 @@ fn resolve(scenario: &Path, rules: &Path) -> PathBuf {
     if rules.is_absolute() {
         return rules.to_path_buf();
     }
-    match scenario.parent() {
+    let joined = match scenario.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.join(rules),
         _ => rules.to_path_buf(),
+    };
+    normalize(&joined)
+}
+
+/// Drop `.` and fold `dir/..` lexically, so paths print the way people wrote them.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
     }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
 }
 
 /// Expand arguments into scenario files: a directory means its scenario files in name order.

@@ -18,7 +18,7 @@ events:
 ",
     )
     .unwrap();
-    assert_eq!(s.rules.as_deref(), Some(Path::new("dir/../rules/rules.yaml")));
+    assert_eq!(s.rules.as_deref(), Some(Path::new("rules/rules.yaml")));
     assert_eq!(s.steps[0].line, 4);
     assert_eq!(s.steps[1].line, 8);
     assert_eq!(crate::event::format_ts(s.steps[0].event.event_timestamp), "2024-01-15T08:30:00Z");
