@@ -172,12 +172,14 @@ fn parse_line(text: &str) -> Result<RawStep, (usize, String)> {
         let field = e.path().to_string();
         let inner = e.inner();
         let message = match field.as_str() {
-            "." => strip(inner),
+            _ if inner.is_syntax() || inner.is_eof() => format!("invalid JSON: {}", strip(inner)),
+            "." | "?" => strip(inner),
             _ => format!("field `{field}`: {}", strip(inner)),
         };
         (inner.column(), message)
     })?;
-    de.end().map_err(|e| (e.column(), strip(&e)))?;
+    de.end()
+        .map_err(|e| (e.column(), format!("invalid JSON: {}", strip(&e))))?;
     Ok(step)
 }
 

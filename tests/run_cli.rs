@@ -1,0 +1,165 @@
+//! `workbench run` end to end: reports, exit codes, determinism, files it writes.
+
+mod common;
+
+use common::{root, workbench, workbench_in};
+
+#[test]
+fn bundled_scenarios_pass_with_a_text_report() {
+    let r = workbench(&["run", "scenarios"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.ends_with("46 passed, 0 failed\n"), "{}", r.stdout);
+    insta::assert_snapshot!("run_text_bundled", r.stdout);
+}
+
+#[test]
+fn json_and_junit_reports_are_byte_identical_across_runs() {
+    for format in ["json", "junit", "text"] {
+        let a = workbench(&["run", "scenarios", "--format", format]);
+        let b = workbench(&["run", "scenarios", "--format", format]);
+        assert_eq!(a.code, 0, "{}", a.stderr);
+        assert_eq!(a.stdout, b.stdout, "{format} output differs between runs");
+    }
+    let json = workbench(&["run", "scenarios/payment_failures.yaml", "--format", "json"]);
+    insta::assert_snapshot!("run_json_payment_failures", json.stdout);
+    let junit = workbench(&["run", "scenarios/mixed_day.jsonl", "--format", "junit"]);
+    insta::assert_snapshot!("run_junit_mixed_day", junit.stdout);
+}
+
+#[test]
+fn json_report_parses_and_summarises() {
+    let r = workbench(&["run", "scenarios", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["summary"]["files"], 4);
+    assert_eq!(v["summary"]["passed"], 46);
+    assert_eq!(v["summary"]["failed"], 0);
+    let d = &v["files"][0]["decisions"][0];
+    for key in [
+        "index", "event_id", "user_id", "event_type", "event_timestamp", "matched_rule",
+        "action_type", "template_name", "channel", "outcome", "reason", "reason_code",
+        "expectation",
+    ] {
+        assert!(d.get(key).is_some(), "decision lacks `{key}`: {d}");
+    }
+}
+
+#[test]
+fn a_failed_expectation_exits_1_and_names_file_line_event_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fail.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "rules: {}\nevents:\n  - user_id: u1\n    event_type: payment_failed\n    event_timestamp: 2024-01-15T10:30:00Z\n    properties: {{failure_reason: CARD_DECLINED, attempt_number: 1}}\n    expect: {{outcome: allow}}\n  - {{user_id: u1, event_type: x, event_timestamp: 2024-01-15T10:31:00Z, expect: {{outcome: none}}}}\n",
+            root().join("rules/rules.yaml").display()
+        ),
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let r = workbench(&["run", p]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = format!(
+        "{p}:3: event #1 (user u1, payment_failed @ 2024-01-15T10:30:00Z): expected outcome allow, got none — insufficient_funds_email: properties.failure_reason equals INSUFFICIENT_FUNDS, got \"CARD_DECLINED\"; high_risk_alert: properties.attempt_number gte 3, got 1\n"
+    );
+    assert!(r.stdout.contains(&line), "{}", r.stdout);
+    assert!(r.stdout.ends_with("1 passed, 1 failed\n"), "{}", r.stdout);
+    let j = workbench(&["run", p, "--format", "junit"]);
+    assert_eq!(j.code, 1);
+    assert!(j.stdout.contains("failures=\"1\""), "{}", j.stdout);
+}
+
+#[test]
+fn messages_and_db_are_written_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let messages = dir.path().join("messages.txt");
+    let db = dir.path().join("scratch.db");
+    let r = workbench(&[
+        "run",
+        "scenarios/payment_failures.yaml",
+        "--messages",
+        messages.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--output",
+        dir.path().join("report.txt").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    let lines = std::fs::read_to_string(&messages).unwrap();
+    insta::assert_snapshot!("messages_payment_failures", lines);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let count = |t: &str| -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(count("events"), 14);
+    assert_eq!(count("decisions"), 14);
+    assert_eq!(count("send_requests"), lines.lines().count() as i64);
+    assert_eq!(count("suppressions"), 3);
+    assert_eq!(count("user_traits"), 1);
+    // Running again starts from a fresh database and appends to messages.txt.
+    let again = workbench(&[
+        "run",
+        "scenarios/payment_failures.yaml",
+        "--messages",
+        messages.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(count("events"), 14);
+    let twice = std::fs::read_to_string(&messages).unwrap();
+    assert_eq!(twice, format!("{lines}{lines}"));
+}
+
+#[test]
+fn rules_flag_overrides_the_scenario_and_rules_path_env_is_a_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.yaml"),
+        "rules:\n  - name: everything\n    trigger: {event_type: app_opened}\n    action: {type: send, template_name: HI, delivery_method: push}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("s.jsonl"),
+        "{\"user_id\":\"u\",\"event_type\":\"app_opened\",\"event_timestamp\":\"2024-01-01T00:00:00Z\",\"expect\":{\"matched_rule\":\"everything\"}}\n",
+    )
+    .unwrap();
+    let r = workbench_in(dir.path(), &["run", "s.jsonl", "--rules", "r.yaml"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_workbench"))
+        .args(["run", "s.jsonl"])
+        .current_dir(dir.path())
+        .env("RULES_PATH", "r.yaml")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let r = workbench_in(dir.path(), &["run", "s.jsonl"]);
+    assert_eq!(r.code, 2, "no rules/rules.yaml here");
+    assert!(r.stderr.contains("rules/rules.yaml: no such file"), "{}", r.stderr);
+}
+
+#[test]
+fn check_summarises_valid_rules() {
+    let r = workbench(&["check"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "rules/rules.yaml: ok, 4 rules, 4 enabled; by trigger: link_bank_success 1, payment_failed 2, signup_completed 1\n"
+    );
+}
+
+#[test]
+fn gen_is_deterministic_and_its_stream_runs() {
+    let a = workbench(&["gen", "--users", "40", "--events", "500", "--seed", "3"]);
+    let b = workbench(&["gen", "--users", "40", "--events", "500", "--seed", "3"]);
+    assert_eq!(a.code, 0);
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(a.stdout.lines().count(), 500);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.jsonl");
+    let w = workbench(&["gen", "--users", "40", "--events", "500", "--out", path.to_str().unwrap()]);
+    assert_eq!(w.code, 0, "{}", w.stderr);
+    let r = workbench(&["run", path.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.ends_with("0 passed, 0 failed\n"));
+}
