@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "workbench", version, about = "A rule workbench for behavioural marketing messages")]
+#[command(
+    name = "workbench",
+    version,
+    about = "A rule workbench for behavioural marketing messages"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

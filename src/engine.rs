@@ -206,10 +206,7 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
     };
     let (outcome, reason_code) = match (earlier, rule.suppression, rule.action.kind) {
         (Some(_), Suppression::OnceEver, _) => (Outcome::Suppress, ReasonCode::SuppressedOnceEver),
-        (Some(_), _, _) => (
-            Outcome::Suppress,
-            ReasonCode::SuppressedOncePerCalendarDay,
-        ),
+        (Some(_), _, _) => (Outcome::Suppress, ReasonCode::SuppressedOncePerCalendarDay),
         (None, _, ActionType::Send) => (Outcome::Allow, ReasonCode::Sent),
         (None, _, ActionType::Alert) => (Outcome::Alert, ReasonCode::Alerted),
     };

@@ -58,7 +58,8 @@ pub fn generate(spec: GenSpec, out: &mut impl Write) -> io::Result<()> {
         }
         let stamp = if rng.u32(0..100) < 5 {
             let off = FixedOffset::east_opt(OFFSETS[rng.usize(0..OFFSETS.len())]).expect("offset");
-            ts.with_timezone(&off).to_rfc3339_opts(SecondsFormat::Secs, true)
+            ts.with_timezone(&off)
+                .to_rfc3339_opts(SecondsFormat::Secs, true)
         } else {
             ts.to_rfc3339_opts(SecondsFormat::Secs, true)
         };
@@ -172,10 +173,19 @@ mod tests {
         assert_eq!(a, gen_string(spec));
         assert_ne!(a, gen_string(GenSpec { seed: 8, ..spec }));
         let s = crate::scenario::Scenario::from_jsonl("gen.jsonl".as_ref(), &a).unwrap();
-        assert_eq!(s.steps.len(), 2_000);
-        for t in ["signup_completed", "link_bank_success", "payment_failed", "app_opened"] {
-            assert!(s.steps.iter().any(|st| st.event.event_type == t), "no {t}");
+        assert_eq!(s.len, 2_000);
+        let steps: Vec<_> = s.steps().unwrap().map(Result::unwrap).collect();
+        for t in [
+            "signup_completed",
+            "link_bank_success",
+            "payment_failed",
+            "app_opened",
+        ] {
+            assert!(steps.iter().any(|st| st.event.event_type == t), "no {t}");
         }
-        assert!(a.contains("+02:00") || a.contains("-05:00"), "no offset timestamps");
+        assert!(
+            a.contains("+02:00") || a.contains("-05:00"),
+            "no offset timestamps"
+        );
     }
 }

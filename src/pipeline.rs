@@ -31,8 +31,6 @@ pub struct Pipeline<S, P> {
 pub struct Processed<'r> {
     pub event_id: i64,
     pub decision: Decision<'r>,
-    /// The `messages.txt` line, when the decision delivered.
-    pub message: Option<String>,
 }
 
 impl<S: Store, P: Provider> Pipeline<S, P> {
@@ -53,10 +51,14 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
         let user = event.user_id.as_str();
         let mut history = History::default();
         for t in lookups.prior_types {
-            history.priors.push((t, tx.latest_prior(user, t, event_id)?));
+            history
+                .priors
+                .push((t, tx.latest_prior(user, t, event_id)?));
         }
         for (t, w) in lookups.deliveries {
-            history.deliveries.push((t, w, tx.find_delivery(user, t, w, event_id)?));
+            history
+                .deliveries
+                .push((t, w, tx.find_delivery(user, t, w, event_id)?));
         }
         let decision = engine::decide(rules, event, &history);
         tx.record(&DecisionRecord {
@@ -66,12 +68,19 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
             decided_at: received_at,
         })?;
         tx.commit()?;
-        let message = self.deliver(rules, event, event_id, &decision)?;
-        Ok(Processed {
-            event_id,
-            decision,
-            message,
-        })
+        self.deliver(rules, event, event_id, &decision)?;
+        Ok(Processed { event_id, decision })
+    }
+
+    /// Make everything processed so far durable: the store's open batch and the provider.
+    pub fn finish(&mut self) -> Result<(), PipelineError> {
+        self.store.flush()?;
+        self.provider
+            .flush()
+            .map_err(|source| PipelineError::Deliver {
+                event_id: 0,
+                source,
+            })
     }
 
     fn deliver(
@@ -80,12 +89,12 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
         event: &Event,
         event_id: i64,
         decision: &Decision<'_>,
-    ) -> Result<Option<String>, PipelineError> {
+    ) -> Result<(), PipelineError> {
         let v = &decision.verdict;
         let (true, Some(rule), Some(template), Some(channel)) =
             (v.delivers(), &v.matched_rule, &v.template_name, v.channel)
         else {
-            return Ok(None);
+            return Ok(());
         };
         let message = Message {
             event_timestamp: event.event_timestamp,
@@ -99,6 +108,6 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
         self.provider
             .deliver(&message)
             .map_err(|source| PipelineError::Deliver { event_id, source })?;
-        Ok(Some(message.line()))
+        Ok(())
     }
 }

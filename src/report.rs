@@ -9,24 +9,26 @@ pub use junit::junit;
 pub use text::text;
 
 use crate::runner::{EventResult, FileRun};
-use crate::scenario::Step;
 
 /// Totals over every file: (passed, failed) expectations.
 pub fn totals(runs: &[FileRun]) -> (usize, usize) {
     runs.iter()
         .flat_map(|r| &r.results)
         .filter_map(EventResult::passed)
-        .fold((0, 0), |(p, f), ok| if ok { (p + 1, f) } else { (p, f + 1) })
+        .fold(
+            (0, 0),
+            |(p, f), ok| if ok { (p + 1, f) } else { (p, f + 1) },
+        )
 }
 
 /// `event #N (user U, TYPE @ TIMESTAMP)`.
-pub fn event_label(r: &EventResult, step: &Step) -> String {
+pub fn event_label(r: &EventResult) -> String {
     format!(
         "event #{} (user {}, {} @ {})",
         r.step + 1,
-        step.event.user_id,
-        step.event.event_type,
-        crate::event::format_ts(step.event.event_timestamp)
+        r.user_id,
+        r.event_type,
+        crate::event::format_ts(r.event_timestamp)
     )
 }
 

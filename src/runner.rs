@@ -2,22 +2,28 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
+
 use crate::engine::{Outcome, Verdict};
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::provider::Provider;
 use crate::rules::RuleSet;
-use crate::scenario::{Mismatch, Scenario};
+use crate::scenario::{Mismatch, Scenario, ScenarioError};
 use crate::store::Store;
 
-/// The result of one scenario event; `step` indexes `Scenario::steps`.
+/// The result of one scenario event, with just enough of the event to report it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventResult {
+    /// 0-based position in the scenario.
     pub step: usize,
+    pub line: usize,
+    pub user_id: Box<str>,
+    pub event_type: Box<str>,
+    pub event_timestamp: DateTime<Utc>,
     pub event_id: i64,
     pub verdict: Verdict,
     /// `None` when the event has no expectation.
     pub mismatches: Option<Vec<Mismatch>>,
-    pub message: Option<String>,
 }
 
 impl EventResult {
@@ -35,33 +41,45 @@ pub struct FileRun {
     pub results: Vec<EventResult>,
 }
 
+/// Events per commit in scenario runs (each event stays atomic in its own savepoint).
+pub const BATCH: usize = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+}
+
 /// Run every step of `scenario` in order; `progress` is told how many are done.
 pub fn run<S: Store, P: Provider>(
     scenario: &Scenario,
     rules: &RuleSet,
     pipeline: &mut Pipeline<S, P>,
     mut progress: impl FnMut(usize),
-) -> Result<Vec<EventResult>, PipelineError> {
-    let mut out = Vec::with_capacity(scenario.steps.len());
-    for (i, step) in scenario.steps.iter().enumerate() {
+) -> Result<Vec<EventResult>, RunError> {
+    let mut out = Vec::with_capacity(scenario.len);
+    for (i, step) in scenario.steps()?.enumerate() {
+        let step = step?;
         let p = pipeline.process(rules, &step.event, step.received_at)?;
         let verdict = p.decision.verdict;
         out.push(EventResult {
             step: i,
+            line: step.line,
+            user_id: step.event.user_id.into(),
+            event_type: step.event.event_type.into(),
+            event_timestamp: step.event.event_timestamp,
             event_id: p.event_id,
             mismatches: step.expect.as_ref().map(|e| e.check(&verdict)),
             verdict,
-            message: p.message,
         });
         if i % 1024 == 1023 {
             progress(i + 1);
         }
     }
-    progress(scenario.steps.len());
-    pipeline.provider.flush().map_err(|source| PipelineError::Deliver {
-        event_id: out.last().map_or(0, |r| r.event_id),
-        source,
-    })?;
+    progress(out.len());
+    pipeline.finish()?;
     Ok(out)
 }
 

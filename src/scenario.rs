@@ -2,6 +2,8 @@
 
 mod expect;
 
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -20,7 +22,17 @@ pub struct Scenario {
     pub name: Option<String>,
     /// The scenario's own `rules:`, resolved against its directory.
     pub rules: Option<PathBuf>,
-    pub steps: Vec<Step>,
+    /// How many events it holds.
+    pub len: usize,
+    steps: Steps,
+}
+
+/// Where the events are: parsed in memory (YAML, strings), or a validated `.jsonl` file that
+/// is streamed again when run, so that a million events never sit in memory at once.
+#[derive(Debug, Clone)]
+enum Steps {
+    Memory(Vec<Step>),
+    JsonlFile,
 }
 
 /// One event of a scenario, where it is in the file, when it arrives and what is expected.
@@ -92,13 +104,16 @@ impl Scenario {
             pos,
             message,
         };
-        let src = source::read_text(path).map_err(|m| err(None, m))?;
-        if src.trim().is_empty() {
-            return Err(err(None, "scenario file is empty".into()));
-        }
         match extension(path).as_deref() {
-            Some("jsonl") => Scenario::from_jsonl(path, &src),
-            Some("yaml" | "yml") => Scenario::from_yaml(path, &src),
+            Some("jsonl") => Scenario::jsonl_file(path),
+            Some("yaml" | "yml") => {
+                let src = source::read_text(path).map_err(|m| err(None, m))?;
+                if src.trim().is_empty() {
+                    return Err(err(None, "scenario file is empty".into()));
+                }
+                Scenario::from_yaml(path, &src)
+            }
+            _ if path.is_dir() => Err(err(None, "is a directory, not a file".into())),
             _ => Err(err(
                 None,
                 "unknown scenario format: use a `.yaml`, `.yml` or `.jsonl` file".into(),
@@ -113,6 +128,7 @@ impl Scenario {
             message: e.message,
         })?;
         let positions = Positions::index(src, |depth, p| depth == 2 && p.starts_with("events["));
+        let raw_len = raw.events.len();
         let steps = raw
             .events
             .into_iter()
@@ -126,38 +142,142 @@ impl Scenario {
             path: path.to_path_buf(),
             name: raw.name,
             rules: raw.rules.map(|r| resolve(path, &r)),
-            steps,
+            len: raw_len,
+            steps: Steps::Memory(steps),
         })
     }
 
+    /// Parse JSON Lines held in memory.
     pub fn from_jsonl(path: &Path, src: &str) -> Result<Scenario, ScenarioError> {
-        let mut steps = Vec::new();
-        for (i, text) in src.lines().enumerate() {
-            if text.trim().is_empty() {
-                continue;
-            }
-            let step = parse_line(text).map_err(|(column, message)| ScenarioError {
+        let steps = JsonlSteps::new(path, src.as_bytes()).collect::<Result<Vec<_>, _>>()?;
+        Ok(Scenario {
+            path: path.to_path_buf(),
+            name: None,
+            rules: None,
+            len: steps.len(),
+            steps: Steps::Memory(steps),
+        })
+    }
+
+    /// Validate a `.jsonl` file line by line without keeping its events.
+    fn jsonl_file(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = open(path)?;
+        let mut len = 0;
+        for step in JsonlSteps::new(path, BufReader::new(file)) {
+            step?;
+            len += 1;
+        }
+        if len == 0 {
+            return Err(ScenarioError {
                 file: path.to_path_buf(),
-                pos: Some(Pos {
-                    line: i + 1,
-                    column,
-                }),
-                message,
-            })?;
-            steps.push(step.into_step(i + 1));
+                pos: None,
+                message: "scenario file is empty".into(),
+            });
         }
         Ok(Scenario {
             path: path.to_path_buf(),
             name: None,
             rules: None,
-            steps,
+            len,
+            steps: Steps::JsonlFile,
         })
+    }
+
+    /// The events in arrival order. A streamed file is read again; if it changed since it
+    /// was loaded, the error says where.
+    pub fn steps(
+        &self,
+    ) -> Result<Box<dyn Iterator<Item = Result<Step, ScenarioError>> + '_>, ScenarioError> {
+        match &self.steps {
+            Steps::Memory(steps) => Ok(Box::new(steps.iter().cloned().map(Ok))),
+            Steps::JsonlFile => Ok(Box::new(JsonlSteps::new(
+                &self.path,
+                BufReader::new(open(&self.path)?),
+            ))),
+        }
     }
 
     pub fn display_name(&self) -> String {
         self.name
             .clone()
             .unwrap_or_else(|| self.path.display().to_string())
+    }
+}
+
+fn open(path: &Path) -> Result<File, ScenarioError> {
+    let err = |message: String| ScenarioError {
+        file: path.to_path_buf(),
+        pos: None,
+        message,
+    };
+    if path.is_dir() {
+        return Err(err("is a directory, not a file".into()));
+    }
+    File::open(path).map_err(|e| {
+        err(match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".into(),
+            _ => format!("cannot read: {e}"),
+        })
+    })
+}
+
+/// JSON Lines parsed one line at a time; blank lines are skipped.
+struct JsonlSteps<'p, R> {
+    path: &'p Path,
+    reader: R,
+    buf: Vec<u8>,
+    line: usize,
+}
+
+impl<'p, R: BufRead> JsonlSteps<'p, R> {
+    fn new(path: &'p Path, reader: R) -> Self {
+        JsonlSteps {
+            path,
+            reader,
+            buf: Vec::new(),
+            line: 0,
+        }
+    }
+
+    fn error(&self, column: usize, message: String) -> ScenarioError {
+        ScenarioError {
+            file: self.path.to_path_buf(),
+            pos: (column > 0).then_some(Pos {
+                line: self.line,
+                column,
+            }),
+            message: if column > 0 {
+                message
+            } else {
+                format!("line {}: {message}", self.line)
+            },
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for JsonlSteps<'_, R> {
+    type Item = Result<Step, ScenarioError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buf.clear();
+            match self.reader.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => self.line += 1,
+                Err(e) => return Some(Err(self.error(0, format!("cannot read: {e}")))),
+            }
+            let Ok(text) = std::str::from_utf8(&self.buf) else {
+                return Some(Err(self.error(0, "not valid UTF-8".into())));
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            return Some(
+                parse_line(text)
+                    .map(|raw| raw.into_step(self.line))
+                    .map_err(|(column, message)| self.error(column.max(1), message)),
+            );
+        }
     }
 }
 
@@ -240,7 +360,9 @@ pub fn expand(args: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
             })
             .collect();
         if files.is_empty() {
-            return Err(err("directory holds no `.yaml`, `.yml` or `.jsonl` scenario".into()));
+            return Err(err(
+                "directory holds no `.yaml`, `.yml` or `.jsonl` scenario".into(),
+            ));
         }
         files.sort();
         out.extend(files);

@@ -16,7 +16,9 @@ use crate::event::Event;
 pub enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("database schema version {found} is newer than this binary knows ({known}); upgrade workbench")]
+    #[error(
+        "database schema version {found} is newer than this binary knows ({known}); upgrade workbench"
+    )]
     TooNew { found: i64, known: i64 },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -30,13 +32,20 @@ pub trait Store {
 
     fn begin(&mut self) -> Result<Self::Tx<'_>, StoreError>;
 
+    /// Make every committed event durable (for stores that group commits).
+    fn flush(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// A user's decisions in processing order; with `limit`, only the most recent ones.
-    fn audit(&mut self, user_id: &str, limit: Option<usize>) -> Result<Vec<AuditEntry>, StoreError>;
+    fn audit(&mut self, user_id: &str, limit: Option<usize>)
+    -> Result<Vec<AuditEntry>, StoreError>;
 }
 
 /// One event's transaction: everything written in it lands together or not at all.
 pub trait StoreTx {
-    fn insert_event(&mut self, event: &Event, created_at: DateTime<Utc>) -> Result<i64, StoreError>;
+    fn insert_event(&mut self, event: &Event, created_at: DateTime<Utc>)
+    -> Result<i64, StoreError>;
 
     /// The user's latest event of `event_type` stored before event `before`.
     fn latest_prior(

@@ -163,15 +163,33 @@ mod tests {
         let p = Positions::index(src, |_, _| true);
         assert_eq!(p.top_level(), TopLevel::Mapping);
         assert_eq!(p.get("rules[0]"), Some(Pos { line: 2, column: 5 }));
-        assert_eq!(p.get("rules[0].action.type"), Some(Pos { line: 4, column: 13 }));
-        assert_eq!(p.get("rules[1].name"), Some(Pos { line: 5, column: 11 }));
+        assert_eq!(
+            p.get("rules[0].action.type"),
+            Some(Pos {
+                line: 4,
+                column: 13
+            })
+        );
+        assert_eq!(
+            p.get("rules[1].name"),
+            Some(Pos {
+                line: 5,
+                column: 11
+            })
+        );
     }
 
     #[test]
     fn flow_style_and_filters() {
         let src = "events: [{a: 1}, {a: 2}]\n";
         let p = Positions::index(src, |depth, _| depth == 2);
-        assert_eq!(p.get("events[1]"), Some(Pos { line: 1, column: 18 }));
+        assert_eq!(
+            p.get("events[1]"),
+            Some(Pos {
+                line: 1,
+                column: 18
+            })
+        );
         assert_eq!(p.get("events"), None);
     }
 

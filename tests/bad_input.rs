@@ -22,7 +22,12 @@ fn assert_bad(r: &common::Run, what: &str) -> String {
     assert_eq!(r.code, 2, "{what}: stdout={} stderr={}", r.stdout, r.stderr);
     assert!(!r.stderr.contains("panicked"), "{what}: {}", r.stderr);
     assert_eq!(r.stdout, "", "{what}: nothing is half-run");
-    assert_eq!(r.stderr.lines().count(), 1, "{what}: one line: {}", r.stderr);
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "{what}: one line: {}",
+        r.stderr
+    );
     assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
     r.stderr.clone()
 }
@@ -31,7 +36,10 @@ fn run_bad_rules(content: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("r.yaml"), content).unwrap();
     let scenario = root().join("scenarios/mixed_day.jsonl");
-    let r = workbench_in(dir.path(), &["run", scenario.to_str().unwrap(), "--rules", "r.yaml"]);
+    let r = workbench_in(
+        dir.path(),
+        &["run", scenario.to_str().unwrap(), "--rules", "r.yaml"],
+    );
     let err = assert_bad(&r, "rules");
     let c = workbench_in(dir.path(), &["check", "r.yaml"]);
     assert_eq!(c.code, 2);
@@ -88,11 +96,20 @@ fn rules_errors() {
 #[test]
 fn missing_files_and_directories() {
     let r = workbench(&["run", "scenarios/nope.yaml"]);
-    assert_eq!(assert_bad(&r, "missing"), "error: scenarios/nope.yaml: no such file\n");
+    assert_eq!(
+        assert_bad(&r, "missing"),
+        "error: scenarios/nope.yaml: no such file\n"
+    );
     let r = workbench(&["run", "scenarios", "--rules", "rules"]);
-    assert_eq!(assert_bad(&r, "rules dir"), "error: rules: is a directory, not a file\n");
+    assert_eq!(
+        assert_bad(&r, "rules dir"),
+        "error: rules: is a directory, not a file\n"
+    );
     let r = workbench(&["check", "rules/missing.yaml"]);
-    assert_eq!(assert_bad(&r, "check missing"), "error: rules/missing.yaml: no such file\n");
+    assert_eq!(
+        assert_bad(&r, "check missing"),
+        "error: rules/missing.yaml: no such file\n"
+    );
     let empty = tempfile::tempdir().unwrap();
     let r = workbench(&["run", empty.path().to_str().unwrap()]);
     assert!(assert_bad(&r, "empty dir").contains("directory holds no"));
@@ -103,7 +120,11 @@ fn missing_files_and_directories() {
 #[test]
 fn one_bad_file_among_good_ones_runs_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(root().join("scenarios/mixed_day.jsonl"), dir.path().join("a.jsonl")).unwrap();
+    std::fs::copy(
+        root().join("scenarios/mixed_day.jsonl"),
+        dir.path().join("a.jsonl"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("b.yaml"), "events: 3\n").unwrap();
     let messages = dir.path().join("m.txt");
     let r = workbench_in(
@@ -111,5 +132,7 @@ fn one_bad_file_among_good_ones_runs_nothing() {
         &["run", ".", "--rules", &rules_abs(), "--messages", "m.txt"],
     );
     assert!(assert_bad(&r, "mixed").contains("b.yaml:1:9"));
-    assert!(!Path::new(&messages).exists() || std::fs::read_to_string(&messages).unwrap().is_empty());
+    assert!(
+        !Path::new(&messages).exists() || std::fs::read_to_string(&messages).unwrap().is_empty()
+    );
 }

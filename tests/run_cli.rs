@@ -35,8 +35,18 @@ fn json_report_parses_and_summarises() {
     assert_eq!(v["summary"]["failed"], 0);
     let d = &v["files"][0]["decisions"][0];
     for key in [
-        "index", "event_id", "user_id", "event_type", "event_timestamp", "matched_rule",
-        "action_type", "template_name", "channel", "outcome", "reason", "reason_code",
+        "index",
+        "event_id",
+        "user_id",
+        "event_type",
+        "event_timestamp",
+        "matched_rule",
+        "action_type",
+        "template_name",
+        "channel",
+        "outcome",
+        "reason",
+        "reason_code",
         "expectation",
     ] {
         assert!(d.get(key).is_some(), "decision lacks `{key}`: {d}");
@@ -89,7 +99,8 @@ fn messages_and_db_are_written_when_asked() {
     insta::assert_snapshot!("messages_payment_failures", lines);
     let conn = rusqlite::Connection::open(&db).unwrap();
     let count = |t: &str| -> i64 {
-        conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap()
+        conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+            .unwrap()
     };
     assert_eq!(count("events"), 14);
     assert_eq!(count("decisions"), 14);
@@ -135,7 +146,11 @@ fn rules_flag_overrides_the_scenario_and_rules_path_env_is_a_fallback() {
     assert_eq!(out.status.code(), Some(0));
     let r = workbench_in(dir.path(), &["run", "s.jsonl"]);
     assert_eq!(r.code, 2, "no rules/rules.yaml here");
-    assert!(r.stderr.contains("rules/rules.yaml: no such file"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("rules/rules.yaml: no such file"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -157,7 +172,15 @@ fn gen_is_deterministic_and_its_stream_runs() {
     assert_eq!(a.stdout.lines().count(), 500);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("g.jsonl");
-    let w = workbench(&["gen", "--users", "40", "--events", "500", "--out", path.to_str().unwrap()]);
+    let w = workbench(&[
+        "gen",
+        "--users",
+        "40",
+        "--events",
+        "500",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
     assert_eq!(w.code, 0, "{}", w.stderr);
     let r = workbench(&["run", path.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -26,7 +26,11 @@ pub fn check(args: CheckArgs) -> color_eyre::Result<ExitCode> {
         path.display(),
         rules.rules.len(),
         rules.enabled().count(),
-        if triggers.is_empty() { "none".into() } else { triggers.join(", ") }
+        if triggers.is_empty() {
+            "none".into()
+        } else {
+            triggers.join(", ")
+        }
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -82,10 +82,13 @@ pub fn run(args: RunArgs) -> color_eyre::Result<ExitCode> {
             Some(db) => {
                 let db = db_path(db, &scenario.path, several);
                 fresh(&db)?;
-                SqliteStore::open(&db).wrap_err_with(|| format!("cannot open `{}`", db.display()))?
+                SqliteStore::open(&db)
+                    .wrap_err_with(|| format!("cannot open `{}`", db.display()))?
             }
             None => SqliteStore::open_in_memory()?,
-        };
+        }
+        .batched(runner::BATCH);
+
         let results = run_one(&scenario, &rules, store, &mut provider)?;
         runs.push(FileRun {
             scenario,
@@ -101,11 +104,17 @@ pub fn run(args: RunArgs) -> color_eyre::Result<ExitCode> {
         Format::Junit => report::junit(&runs),
     };
     match &args.output {
-        Some(p) => std::fs::write(p, out).wrap_err_with(|| format!("cannot write `{}`", p.display()))?,
+        Some(p) => {
+            std::fs::write(p, out).wrap_err_with(|| format!("cannot write `{}`", p.display()))?
+        }
         None => print!("{out}"),
     }
     let (_, failed) = report::totals(&runs);
-    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn run_one<S: Store>(
@@ -116,15 +125,17 @@ fn run_one<S: Store>(
 ) -> color_eyre::Result<Vec<runner::EventResult>> {
     let bar = progress_bar(scenario);
     let mut pipeline = Pipeline::new(store, &mut **provider);
-    let results = runner::run(scenario, rules, &mut pipeline, |n| bar.set_position(n as u64))
-        .wrap_err_with(|| format!("running `{}`", scenario.path.display()))?;
+    let results = runner::run(scenario, rules, &mut pipeline, |n| {
+        bar.set_position(n as u64)
+    })
+    .wrap_err_with(|| format!("running `{}`", scenario.path.display()))?;
     bar.finish_and_clear();
     Ok(results)
 }
 
 /// A progress bar on stderr for long runs, only when stderr is a terminal.
 fn progress_bar(scenario: &Scenario) -> ProgressBar {
-    let n = scenario.steps.len() as u64;
+    let n = scenario.len as u64;
     if n < 20_000 || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -144,21 +155,28 @@ fn db_path(db: &Path, scenario: &Path, several: bool) -> PathBuf {
     }
     let stem = db.file_stem().and_then(|s| s.to_str()).unwrap_or("scratch");
     let ext = db.extension().and_then(|s| s.to_str()).unwrap_or("db");
-    let name = scenario.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
+    let name = scenario
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("scenario");
     db.with_file_name(format!("{stem}.{name}.{ext}"))
 }
 
 /// Remove an earlier database (and its WAL files) so each run starts fresh.
 fn fresh(db: &Path) -> color_eyre::Result<()> {
     if db.is_dir() {
-        return Err(eyre!("`{}` is a directory, not a database file", db.display()));
+        return Err(eyre!(
+            "`{}` is a directory, not a database file",
+            db.display()
+        ));
     }
     for suffix in ["", "-wal", "-shm"] {
         let mut p = db.as_os_str().to_owned();
         p.push(suffix);
         let p = PathBuf::from(p);
         if p.exists() {
-            std::fs::remove_file(&p).wrap_err_with(|| format!("cannot replace `{}`", p.display()))?;
+            std::fs::remove_file(&p)
+                .wrap_err_with(|| format!("cannot replace `{}`", p.display()))?;
         }
     }
     Ok(())

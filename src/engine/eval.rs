@@ -88,9 +88,9 @@ pub fn json_eq(a: &Value, b: &Value) -> Option<bool> {
         (Value::String(x), Value::String(y)) => Some(x == y),
         (Value::Bool(x), Value::Bool(y)) => Some(x == y),
         (Value::Null, Value::Null) => Some(true),
-        (Value::Array(x), Value::Array(y)) => Some(
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q) == Some(true)),
-        ),
+        (Value::Array(x), Value::Array(y)) => {
+            Some(x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q) == Some(true)))
+        }
         (Value::Object(x), Value::Object(y)) => Some(
             x.len() == y.len()
                 && x.iter()
@@ -182,7 +182,15 @@ mod tests {
         assert!(run(Operator::NotExists, "properties.a.c", None, &e).0);
         assert!(run(Operator::Exists, "properties.a.b", None, &e).0);
         assert!(!run(Operator::NotEquals, "properties.zz", Some(json!(1)), &e).0);
-        assert!(!run(Operator::Equals, "user_traits.country", Some(json!("US")), &e).0);
+        assert!(
+            !run(
+                Operator::Equals,
+                "user_traits.country",
+                Some(json!("US")),
+                &e
+            )
+            .0
+        );
     }
 
     #[test]
@@ -191,12 +199,44 @@ mod tests {
             json!({"r": "CARD_DECLINED", "tags": ["vip", "new"]}),
             json!({"country": "US", "tier": {"level": 2}}),
         );
-        assert!(run(Operator::In, "properties.r", Some(json!(["X", "CARD_DECLINED"])), &e).0);
+        assert!(
+            run(
+                Operator::In,
+                "properties.r",
+                Some(json!(["X", "CARD_DECLINED"])),
+                &e
+            )
+            .0
+        );
         assert!(run(Operator::NotIn, "properties.r", Some(json!(["X"])), &e).0);
         assert!(!run(Operator::NotIn, "properties.r", Some(json!([1, 2])), &e).0);
         assert!(run(Operator::Contains, "properties.r", Some(json!("DECL")), &e).0);
-        assert!(run(Operator::Contains, "properties.tags", Some(json!("vip")), &e).0);
-        assert!(run(Operator::Equals, "user_traits.tier.level", Some(json!(2)), &e).0);
-        assert!(run(Operator::Equals, "user_traits.country", Some(json!("US")), &e).0);
+        assert!(
+            run(
+                Operator::Contains,
+                "properties.tags",
+                Some(json!("vip")),
+                &e
+            )
+            .0
+        );
+        assert!(
+            run(
+                Operator::Equals,
+                "user_traits.tier.level",
+                Some(json!(2)),
+                &e
+            )
+            .0
+        );
+        assert!(
+            run(
+                Operator::Equals,
+                "user_traits.country",
+                Some(json!("US")),
+                &e
+            )
+            .0
+        );
     }
 }

@@ -6,7 +6,11 @@ use super::*;
 use crate::rules::RuleSet;
 
 fn rules() -> RuleSet {
-    RuleSet::from_yaml(Path::new("rules.yaml"), include_str!("../../rules/rules.yaml")).unwrap()
+    RuleSet::from_yaml(
+        Path::new("rules.yaml"),
+        include_str!("../../rules/rules.yaml"),
+    )
+    .unwrap()
 }
 
 fn ev(event_type: &str, ts: &str, props: serde_json::Value, traits: serde_json::Value) -> Event {
@@ -26,11 +30,19 @@ fn at(ts: &str) -> DateTime<Utc> {
 #[test]
 fn lookups_follow_the_trigger() {
     let r = rules();
-    let e = ev("payment_failed", "2024-01-15T10:30:00Z", json!({}), json!(null));
+    let e = ev(
+        "payment_failed",
+        "2024-01-15T10:30:00Z",
+        json!({}),
+        json!(null),
+    );
     let l = lookups(&r, &e);
     assert!(l.prior_types.is_empty());
     let day = NaiveDate::from_ymd_opt(2024, 1, 15).unwrap();
-    assert_eq!(l.deliveries, vec![("INSUFFICIENT_FUNDS_EMAIL", Window::Day(day))]);
+    assert_eq!(
+        l.deliveries,
+        vec![("INSUFFICIENT_FUNDS_EMAIL", Window::Day(day))]
+    );
     let e = ev("mystery", "2024-01-15T10:30:00Z", json!({}), json!(null));
     assert_eq!(lookups(&r, &e).deliveries, vec![]);
 }
@@ -45,10 +57,16 @@ fn first_match_wins_and_later_matches_are_shadowed() {
         json!(null),
     );
     let d = decide(&r, &e, &History::default());
-    assert_eq!(d.verdict.matched_rule.as_deref(), Some("insufficient_funds_email"));
+    assert_eq!(
+        d.verdict.matched_rule.as_deref(),
+        Some("insufficient_funds_email")
+    );
     assert_eq!(d.verdict.outcome, Outcome::Allow);
     assert_eq!(d.verdict.reason_code, ReasonCode::Sent);
-    assert_eq!(d.trace.shadowed().map(|r| r.name).collect::<Vec<_>>(), ["high_risk_alert"]);
+    assert_eq!(
+        d.trace.shadowed().map(|r| r.name).collect::<Vec<_>>(),
+        ["high_risk_alert"]
+    );
     assert_eq!(
         d.verdict.reason,
         "insufficient_funds_email matched (also matched, not acted on: high_risk_alert); \
@@ -71,13 +89,22 @@ fn a_suppressed_match_never_falls_through() {
         deliveries: vec![(
             "INSUFFICIENT_FUNDS_EMAIL",
             day,
-            Some(Delivery { event_id: 123, event_timestamp: at("2024-01-15T10:41:00Z") }),
+            Some(Delivery {
+                event_id: 123,
+                event_timestamp: at("2024-01-15T10:41:00Z"),
+            }),
         )],
     };
     let d = decide(&r, &e, &h);
     assert_eq!(d.verdict.outcome, Outcome::Suppress);
-    assert_eq!(d.verdict.matched_rule.as_deref(), Some("insufficient_funds_email"));
-    assert_eq!(d.verdict.reason_code, ReasonCode::SuppressedOncePerCalendarDay);
+    assert_eq!(
+        d.verdict.matched_rule.as_deref(),
+        Some("insufficient_funds_email")
+    );
+    assert_eq!(
+        d.verdict.reason_code,
+        ReasonCode::SuppressedOncePerCalendarDay
+    );
     assert_eq!(
         d.verdict.reason,
         "INSUFFICIENT_FUNDS_EMAIL already sent on 2024-01-15 (UTC) at 10:41:00Z for event 123"
@@ -88,18 +115,34 @@ fn a_suppressed_match_never_falls_through() {
 #[test]
 fn alerts_and_once_ever() {
     let r = rules();
-    let e = ev("payment_failed", "2024-01-15T10:30:00Z", json!({"attempt_number": 3.0}), json!(null));
+    let e = ev(
+        "payment_failed",
+        "2024-01-15T10:30:00Z",
+        json!({"attempt_number": 3.0}),
+        json!(null),
+    );
     let d = decide(&r, &e, &History::default());
-    assert_eq!((d.verdict.outcome, d.verdict.reason_code), (Outcome::Alert, ReasonCode::Alerted));
+    assert_eq!(
+        (d.verdict.outcome, d.verdict.reason_code),
+        (Outcome::Alert, ReasonCode::Alerted)
+    );
     assert_eq!(d.verdict.channel, Some(crate::rules::Channel::Internal));
 
-    let e = ev("signup_completed", "2024-01-15T10:30:00Z", json!({}), json!({"marketing_opt_in": true}));
+    let e = ev(
+        "signup_completed",
+        "2024-01-15T10:30:00Z",
+        json!({}),
+        json!({"marketing_opt_in": true}),
+    );
     let h = History {
         priors: vec![],
         deliveries: vec![(
             "WELCOME_EMAIL",
             Window::Ever,
-            Some(Delivery { event_id: 1, event_timestamp: at("2023-12-01T09:00:00Z") }),
+            Some(Delivery {
+                event_id: 1,
+                event_timestamp: at("2023-12-01T09:00:00Z"),
+            }),
         )],
     };
     let d = decide(&r, &e, &h);
@@ -126,7 +169,12 @@ fn no_match_reasons_name_the_failed_condition_and_actual_value() {
         "insufficient_funds_email: properties.failure_reason equals INSUFFICIENT_FUNDS, got \"CARD_DECLINED\"; \
          high_risk_alert: properties.attempt_number gte 3, got \"3\" (string, type mismatch)"
     );
-    let e = ev("signup_completed", "2024-01-15T10:30:00Z", json!({}), json!({"email": "a@b"}));
+    let e = ev(
+        "signup_completed",
+        "2024-01-15T10:30:00Z",
+        json!({}),
+        json!({"email": "a@b"}),
+    );
     assert_eq!(
         decide(&r, &e, &History::default()).verdict.reason,
         "welcome_email: user_traits.marketing_opt_in equals true, got missing"
@@ -144,7 +192,10 @@ fn nudge(link_at: &str, signup_at: Option<&str>) -> Decision<'static> {
     let h = History {
         priors: vec![(
             "signup_completed",
-            signup_at.map(|s| PriorEvent { event_id: 7, event_timestamp: at(s) }),
+            signup_at.map(|s| PriorEvent {
+                event_id: 7,
+                event_timestamp: at(s),
+            }),
         )],
         deliveries: vec![("BANK_LINK_NUDGE_SMS", Window::Ever, None)],
     };
@@ -162,12 +213,28 @@ fn prior_event_window_is_inclusive_at_exactly_24_hours() {
         "bank_link_nudge: prior signup_completed within 24h, got signup_completed 24h before (event 7)"
     );
     let d = nudge("2024-01-15T10:00:00Z", Some("2024-01-15T10:00:00Z"));
-    assert_eq!(d.verdict.outcome, Outcome::Allow, "0 hours is inside the window");
+    assert_eq!(
+        d.verdict.outcome,
+        Outcome::Allow,
+        "0 hours is inside the window"
+    );
     let d = nudge("2024-01-15T09:00:00Z", Some("2024-01-15T10:00:00Z"));
-    assert_eq!(d.verdict.outcome, Outcome::None, "a signup stamped later does not count");
-    assert!(d.verdict.reason.contains("1h after this event"), "{}", d.verdict.reason);
+    assert_eq!(
+        d.verdict.outcome,
+        Outcome::None,
+        "a signup stamped later does not count"
+    );
+    assert!(
+        d.verdict.reason.contains("1h after this event"),
+        "{}",
+        d.verdict.reason
+    );
     let d = nudge("2024-01-15T09:00:00Z", None);
-    assert!(d.verdict.reason.ends_with("got none"), "{}", d.verdict.reason);
+    assert!(
+        d.verdict.reason.ends_with("got none"),
+        "{}",
+        d.verdict.reason
+    );
 }
 
 #[test]

@@ -94,7 +94,10 @@ pub(super) fn evaluate<'r>(rules: &'r RuleSet, event: &Event, history: &History<
             } else if rule.trigger != event.event_type {
                 (Role::TriggerMiss, None)
             } else {
-                let c = rule.condition.as_ref().map(|c| condition(c, event, history));
+                let c = rule
+                    .condition
+                    .as_ref()
+                    .map(|c| condition(c, event, history));
                 let matched = c.as_ref().is_none_or(CondTrace::result);
                 let role = match (matched, won) {
                     (false, _) => Role::NoMatch,
@@ -130,9 +133,8 @@ fn condition<'r>(c: &'r Condition, event: &Event, history: &History<'_>) -> Cond
         }
         Condition::Prior(test) => {
             let found = history.prior(&test.event_type);
-            let millis = found.map(|p| {
-                (event.event_timestamp - p.event_timestamp).num_milliseconds()
-            });
+            let millis =
+                found.map(|p| (event.event_timestamp - p.event_timestamp).num_milliseconds());
             let result = millis.is_some_and(|ms| ms >= 0 && ms as f64 <= test.hours * 3_600_000.0);
             CondTrace::Prior {
                 test,

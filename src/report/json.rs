@@ -59,19 +59,16 @@ pub fn json(runs: &[FileRun]) -> String {
                 decisions: run
                     .results
                     .iter()
-                    .map(|r| {
-                        let step = &run.scenario.steps[r.step];
-                        Decision {
-                            index: r.step + 1,
-                            line: step.line,
-                            event_id: r.event_id,
-                            user_id: &step.event.user_id,
-                            event_type: &step.event.event_type,
-                            event_timestamp: format_ts(step.event.event_timestamp),
-                            verdict: &r.verdict,
-                            expectation: r.passed().map(|ok| if ok { "passed" } else { "failed" }),
-                            mismatches: r.mismatches.as_deref().unwrap_or_default(),
-                        }
+                    .map(|r| Decision {
+                        index: r.step + 1,
+                        line: r.line,
+                        event_id: r.event_id,
+                        user_id: &r.user_id,
+                        event_type: &r.event_type,
+                        event_timestamp: format_ts(r.event_timestamp),
+                        verdict: &r.verdict,
+                        expectation: r.passed().map(|ok| if ok { "passed" } else { "failed" }),
+                        mismatches: r.mismatches.as_deref().unwrap_or_default(),
                     })
                     .collect(),
                 rule_stats,

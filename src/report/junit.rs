@@ -11,7 +11,6 @@ pub fn junit(runs: &[FileRun]) -> String {
         let path = run.scenario.path.display().to_string();
         let mut suite = TestSuite::new(path.clone());
         for r in run.results.iter().filter(|r| r.mismatches.is_some()) {
-            let step = &run.scenario.steps[r.step];
             let status = if r.passed() == Some(true) {
                 TestCaseStatus::success()
             } else {
@@ -20,13 +19,13 @@ pub fn junit(runs: &[FileRun]) -> String {
                 s.set_type("expectation");
                 s.set_description(format!(
                     "{path}:{}: {} — {}",
-                    step.line,
-                    event_label(r, step),
+                    r.line,
+                    event_label(r),
                     r.verdict.reason
                 ));
                 s
             };
-            let mut case = TestCase::new(event_label(r, step), status);
+            let mut case = TestCase::new(event_label(r), status);
             case.set_classname(path.clone());
             suite.add_test_case(case);
         }

@@ -9,7 +9,11 @@ pub fn text(runs: &[FileRun]) -> String {
     let mut out = String::new();
     for run in runs {
         let path = run.scenario.path.display();
-        let expected = run.results.iter().filter(|r| r.mismatches.is_some()).count();
+        let expected = run
+            .results
+            .iter()
+            .filter(|r| r.mismatches.is_some())
+            .count();
         let _ = writeln!(
             out,
             "{path}: {} events, {expected} with expectations (rules {})",
@@ -17,18 +21,22 @@ pub fn text(runs: &[FileRun]) -> String {
             run.rules_path.display()
         );
         for r in run.results.iter().filter(|r| r.passed() == Some(false)) {
-            let step = &run.scenario.steps[r.step];
             let _ = writeln!(
                 out,
                 "{path}:{}: {}: {} — {}",
-                step.line,
-                event_label(r, step),
+                r.line,
+                event_label(r),
                 mismatch_text(r),
                 r.verdict.reason
             );
         }
         let (stats, unmatched) = rule_stats(&run.rules, &run.results);
-        let width = stats.iter().map(|s| s.rule.len()).max().unwrap_or(0).max(16);
+        let width = stats
+            .iter()
+            .map(|s| s.rule.len())
+            .max()
+            .unwrap_or(0)
+            .max(16);
         let _ = writeln!(
             out,
             "  {:width$}  {:>7}  {:>7}  {:>10}  {:>7}",

@@ -67,13 +67,16 @@ impl TryFrom<RawRule> for Rule {
             return Err("rule `name` must not be empty".into());
         }
         if raw.trigger.event_type.trim().is_empty() {
-            return Err(format!("rule `{name}`: `trigger.event_type` must not be empty"));
+            return Err(format!(
+                "rule `{name}`: `trigger.event_type` must not be empty"
+            ));
         }
         if raw.action.template_name.trim().is_empty() {
-            return Err(format!("rule `{name}`: `action.template_name` must not be empty"));
+            return Err(format!(
+                "rule `{name}`: `action.template_name` must not be empty"
+            ));
         }
-        if raw.action.kind == ActionType::Alert && raw.action.delivery_method != Channel::Internal
-        {
+        if raw.action.kind == ActionType::Alert && raw.action.delivery_method != Channel::Internal {
             return Err(format!(
                 "rule `{name}`: an `alert` action must use delivery_method `internal`, got `{}`",
                 raw.action.delivery_method
@@ -179,7 +182,11 @@ fn non_empty(key: &str, list: Vec<Condition>) -> Result<Vec<Condition>, String> 
     Ok(list)
 }
 
-fn field_test(field: String, op: Option<Operator>, value: Option<Value>) -> Result<FieldTest, String> {
+fn field_test(
+    field: String,
+    op: Option<Operator>,
+    value: Option<Value>,
+) -> Result<FieldTest, String> {
     let path = FieldPath::parse(&field)?;
     let op = op.ok_or_else(|| format!("condition on `{field}` is missing `operator`"))?;
     let value = match (op.takes_value(), value) {
@@ -191,11 +198,15 @@ fn field_test(field: String, op: Option<Operator>, value: Option<Value>) -> Resu
         (Operator::In | Operator::NotIn, Some(v)) if !v.is_array() => {
             return Err(format!("operator `{op}` needs a list `value`, got {v}"));
         }
-        (Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte, Some(v)) if !v.is_number() => {
+        (Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte, Some(v))
+            if !v.is_number() =>
+        {
             return Err(format!("operator `{op}` needs a number `value`, got {v}"));
         }
         (Operator::Contains, Some(v)) if v.is_array() || v.is_object() => {
-            return Err(format!("operator `contains` needs a single `value`, got {v}"));
+            return Err(format!(
+                "operator `contains` needs a single `value`, got {v}"
+            ));
         }
         _ => {}
     }

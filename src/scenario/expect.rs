@@ -11,13 +11,25 @@ use crate::rules::Channel;
 pub struct Expect {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub matched_rule: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_type: Option<DecisionAction>,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub template_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub channel: Option<Option<Channel>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason_code: Option<ReasonCode>,
@@ -72,15 +84,16 @@ impl Expect {
         if let Some(c) = self.reason_code {
             cmp("reason_code", c.to_string(), v.reason_code.to_string());
         }
-        if let Some(s) = &self.reason_contains {
-            if !v.reason.contains(s.as_str()) {
-                out.push(Mismatch {
-                    key: "reason_contains",
-                    expected: format!("{s:?}"),
-                    got: format!("{:?}", v.reason),
-                });
-            }
+        if let Some(s) = &self.reason_contains
+            && !v.reason.contains(s.as_str())
+        {
+            out.push(Mismatch {
+                key: "reason_contains",
+                expected: format!("{s:?}"),
+                got: format!("{:?}", v.reason),
+            });
         }
+
         out
     }
 }
@@ -116,7 +129,10 @@ mod tests {
             serde_json::from_str(r#"{"outcome":"allow","reason_contains":"handles"}"#).unwrap();
         let m = e.check(&verdict());
         assert_eq!(m.len(), 1);
-        assert_eq!((m[0].key, m[0].expected.as_str(), m[0].got.as_str()), ("outcome", "allow", "none"));
+        assert_eq!(
+            (m[0].key, m[0].expected.as_str(), m[0].got.as_str()),
+            ("outcome", "allow", "none")
+        );
         assert!(serde_json::from_str::<Expect>(r#"{"outcome":"sent"}"#).is_err());
         assert!(serde_json::from_str::<Expect>(r#"{"outcom":"allow"}"#).is_err());
     }

@@ -3,6 +3,8 @@
 /// Migration N (1-based) brings the schema from version N-1 to N.
 pub const MIGRATIONS: &[&str] = &[
     // 1: the seed's five tables, with the reason code and event time kept on decisions.
+    // An event has at most one traits row, decision, send request or suppression: those
+    // rows take the event's id as their own, which also makes "one decision per event" a key.
     "
     CREATE TABLE events (
         id INTEGER PRIMARY KEY,
@@ -23,7 +25,6 @@ pub const MIGRATIONS: &[&str] = &[
         risk_segment TEXT,
         extra TEXT NOT NULL DEFAULT '{}'
     );
-    CREATE INDEX ix_user_traits_event ON user_traits (event_id);
 
     CREATE TABLE decisions (
         id INTEGER PRIMARY KEY,
@@ -41,7 +42,6 @@ pub const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL
     );
     CREATE INDEX ix_decisions_user ON decisions (user_id, id);
-    CREATE UNIQUE INDEX ux_decisions_event ON decisions (event_id);
 
     CREATE TABLE send_requests (
         id INTEGER PRIMARY KEY,
@@ -63,6 +63,5 @@ pub const MIGRATIONS: &[&str] = &[
         suppression_reason TEXT NOT NULL,
         created_at TEXT NOT NULL
     );
-    CREATE INDEX ix_suppressions_user ON suppressions (user_id, template_name);
     ",
 ];

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Days, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::migrations::MIGRATIONS;
 use super::{AuditEntry, DecisionRecord, Store, StoreError, StoreTx};
@@ -12,6 +12,17 @@ use crate::event::{Event, Timestamp, format_ts};
 
 pub struct SqliteStore {
     conn: Connection,
+    batch: Batch,
+}
+
+/// Group commit: with `size > 1`, events run in savepoints (still atomic one by one) inside
+/// a transaction committed every `size` events and on `flush`. Scenario runs use it; the
+/// service commits every event (`size == 1`).
+#[derive(Debug, Default)]
+struct Batch {
+    size: usize,
+    open: bool,
+    pending: usize,
 }
 
 impl SqliteStore {
@@ -30,8 +41,24 @@ impl SqliteStore {
 
     fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Savepoint journals stay in memory, and the page cache holds a busy working set.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        conn.pragma_update(None, "cache_size", -65_536)?;
+
         migrate(&conn)?;
-        Ok(SqliteStore { conn })
+        Ok(SqliteStore {
+            conn,
+            batch: Batch {
+                size: 1,
+                ..Batch::default()
+            },
+        })
+    }
+
+    /// Commit every `size` events instead of every event (see [`Batch`]).
+    pub fn batched(mut self, size: usize) -> SqliteStore {
+        self.batch.size = size.max(1);
+        self
     }
 
     pub fn connection(&self) -> &Connection {
@@ -40,7 +67,9 @@ impl SqliteStore {
 
     /// The schema version this database is at.
     pub fn version(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 }
 
@@ -63,12 +92,37 @@ impl Store for SqliteStore {
     type Tx<'a> = SqliteTx<'a>;
 
     fn begin(&mut self) -> Result<SqliteTx<'_>, StoreError> {
-        Ok(SqliteTx(self.conn.transaction_with_behavior(
-            rusqlite::TransactionBehavior::Immediate,
-        )?))
+        let SqliteStore { conn, batch } = self;
+        if batch.size <= 1 {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+        } else {
+            if !batch.open {
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+                batch.open = true;
+            }
+            conn.execute_batch("SAVEPOINT event")?;
+        }
+        Ok(SqliteTx {
+            conn,
+            batch,
+            done: false,
+        })
     }
 
-    fn audit(&mut self, user_id: &str, limit: Option<usize>) -> Result<Vec<AuditEntry>, StoreError> {
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if self.batch.open {
+            self.conn.execute_batch("COMMIT")?;
+            self.batch.open = false;
+            self.batch.pending = 0;
+        }
+        Ok(())
+    }
+
+    fn audit(
+        &mut self,
+        user_id: &str,
+        limit: Option<usize>,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
         let limit = limit.map_or(-1, |l| l as i64);
         let mut stmt = self.conn.prepare_cached(
             "SELECT * FROM (
@@ -96,7 +150,32 @@ impl Store for SqliteStore {
     }
 }
 
-pub struct SqliteTx<'a>(Transaction<'a>);
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+pub struct SqliteTx<'a> {
+    conn: &'a Connection,
+    batch: &'a mut Batch,
+    done: bool,
+}
+
+impl Drop for SqliteTx<'_> {
+    /// An event that did not commit leaves nothing behind.
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let undo = if self.batch.size <= 1 {
+            "ROLLBACK"
+        } else {
+            "ROLLBACK TO event; RELEASE event"
+        };
+        let _ = self.conn.execute_batch(undo);
+    }
+}
 
 fn parse_ts(s: String) -> Result<DateTime<Utc>, StoreError> {
     Timestamp::parse(&s)
@@ -107,7 +186,7 @@ fn parse_ts(s: String) -> Result<DateTime<Utc>, StoreError> {
 impl StoreTx for SqliteTx<'_> {
     fn insert_event(&mut self, e: &Event, created_at: DateTime<Utc>) -> Result<i64, StoreError> {
         let props = serde_json::to_string(&e.properties).expect("json map serialises");
-        self.0
+        self.conn
             .prepare_cached(
                 "INSERT INTO events (user_id, event_type, event_timestamp, properties, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -119,14 +198,14 @@ impl StoreTx for SqliteTx<'_> {
                 props,
                 format_ts(created_at)
             ])?;
-        let id = self.0.last_insert_rowid();
+        let id = self.conn.last_insert_rowid();
         if let Some(t) = &e.user_traits {
             let extra = serde_json::to_string(&t.extra).expect("json map serialises");
-            self.0
+            self.conn
                 .prepare_cached(
                     "INSERT INTO user_traits
-                       (event_id, email, country, marketing_opt_in, risk_segment, extra)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                       (id, event_id, email, country, marketing_opt_in, risk_segment, extra)
+                     VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6)",
                 )?
                 .execute(params![
                     id,
@@ -147,7 +226,7 @@ impl StoreTx for SqliteTx<'_> {
         before: i64,
     ) -> Result<Option<PriorEvent>, StoreError> {
         let row: Option<(i64, String)> = self
-            .0
+            .conn
             .prepare_cached(
                 "SELECT id, event_timestamp FROM events
                  WHERE user_id = ?1 AND event_type = ?2 AND id < ?3
@@ -182,7 +261,7 @@ impl StoreTx for SqliteTx<'_> {
             }
         };
         let row: Option<(i64, String)> = self
-            .0
+            .conn
             .prepare_cached(
                 "SELECT event_id, event_timestamp FROM send_requests
                  WHERE user_id = ?1 AND template_name = ?2
@@ -207,12 +286,12 @@ impl StoreTx for SqliteTx<'_> {
         let e = rec.event;
         let at = format_ts(rec.decided_at);
         let event_ts = format_ts(e.event_timestamp);
-        self.0
+        self.conn
             .prepare_cached(
-                "INSERT INTO decisions (user_id, event_id, event_type, event_timestamp,
+                "INSERT INTO decisions (id, user_id, event_id, event_type, event_timestamp,
                     matched_rule, action_type, outcome, reason, reason_code, template_name,
                     channel, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
                 e.user_id,
@@ -230,11 +309,11 @@ impl StoreTx for SqliteTx<'_> {
             ])?;
         match (v.outcome, &v.template_name, v.channel) {
             (Outcome::Allow | Outcome::Alert, Some(t), Some(c)) => {
-                self.0
+                self.conn
                     .prepare_cached(
-                        "INSERT INTO send_requests (user_id, event_id, event_timestamp,
+                        "INSERT INTO send_requests (id, user_id, event_id, event_timestamp,
                             template_name, channel, reason, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                         VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     )?
                     .execute(params![
                         e.user_id,
@@ -247,11 +326,11 @@ impl StoreTx for SqliteTx<'_> {
                     ])?;
             }
             (Outcome::Suppress, Some(t), _) => {
-                self.0
+                self.conn
                     .prepare_cached(
-                        "INSERT INTO suppressions (user_id, event_id, template_name,
+                        "INSERT INTO suppressions (id, user_id, event_id, template_name,
                             suppression_reason, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                         VALUES (?2, ?1, ?2, ?3, ?4, ?5)",
                     )?
                     .execute(params![e.user_id, rec.event_id, t, v.reason, at])?;
             }
@@ -260,8 +339,20 @@ impl StoreTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn commit(self) -> Result<(), StoreError> {
-        Ok(self.0.commit()?)
+    fn commit(mut self) -> Result<(), StoreError> {
+        if self.batch.size <= 1 {
+            self.conn.execute_batch("COMMIT")?;
+        } else {
+            self.conn.execute_batch("RELEASE event")?;
+            self.batch.pending += 1;
+            if self.batch.pending >= self.batch.size {
+                self.conn.execute_batch("COMMIT")?;
+                self.batch.open = false;
+                self.batch.pending = 0;
+            }
+        }
+        self.done = true;
+        Ok(())
     }
 }
 
@@ -277,11 +368,63 @@ mod tests {
         let path = dir.path().join("x.db");
         {
             let s = SqliteStore::open(&path).unwrap();
-            s.connection().pragma_update(None, "user_version", 99).unwrap();
+            s.connection()
+                .pragma_update(None, "user_version", 99)
+                .unwrap();
         }
         match SqliteStore::open(&path) {
             Err(StoreError::TooNew { found: 99, .. }) => {}
             other => panic!("expected TooNew, got {:?}", other.err()),
+        }
+    }
+
+    fn event(user: &str) -> Event {
+        Event {
+            user_id: user.into(),
+            event_type: "x".into(),
+            event_timestamp: "2024-01-15T10:30:00Z".parse().unwrap(),
+            properties: Default::default(),
+            user_traits: None,
+        }
+    }
+
+    fn count(s: &SqliteStore) -> i64 {
+        s.connection()
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn an_uncommitted_event_leaves_nothing_in_batched_and_plain_modes() {
+        for size in [1, 3] {
+            let mut s = SqliteStore::open_in_memory().unwrap().batched(size);
+            let at = "2024-01-15T10:30:00Z".parse().unwrap();
+            {
+                let mut tx = s.begin().unwrap();
+                tx.insert_event(&event("a"), at).unwrap();
+                tx.commit().unwrap();
+            }
+            {
+                let mut tx = s.begin().unwrap();
+                tx.insert_event(&event("b"), at).unwrap();
+                // dropped: an error happened before commit
+            }
+            for _ in 0..4 {
+                let mut tx = s.begin().unwrap();
+                tx.insert_event(&event("c"), at).unwrap();
+                tx.commit().unwrap();
+            }
+            s.flush().unwrap();
+            assert_eq!(count(&s), 5, "batch size {size}");
+            let users: Vec<String> = s
+                .connection()
+                .prepare("SELECT user_id FROM events ORDER BY id")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert!(!users.contains(&"b".to_string()));
         }
     }
 }

@@ -1,0 +1,194 @@
+//! The `run` pipeline on a generated stream (default 1,000,000 events over 100,000 users),
+//! against raw SQLite inserts of the same rows. `cargo bench --bench pipeline`;
+//! `BENCH_EVENTS` / `BENCH_USERS` scale it. Prints one table; see BENCHMARKS.md.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, params};
+use workbench::engine::Outcome;
+use workbench::event::format_ts;
+use workbench::generate::{GenSpec, generate};
+use workbench::pipeline::Pipeline;
+use workbench::provider::Discard;
+use workbench::rules::RuleSet;
+use workbench::runner::{self, EventResult};
+use workbench::scenario::Scenario;
+use workbench::store::SqliteStore;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let events = env("BENCH_EVENTS", 1_000_000);
+    let users = env("BENCH_USERS", 100_000);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rules = RuleSet::load(&root.join("rules/rules.yaml")).expect("bundled rules load");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.jsonl");
+    let t = Instant::now();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    generate(
+        GenSpec {
+            users,
+            events,
+            seed: 42,
+        },
+        &mut out,
+    )
+    .unwrap();
+    drop(out);
+    let scenario = Scenario::load(&path).unwrap();
+    println!(
+        "generated and validated {events} events over {users} users in {:.1?}",
+        t.elapsed()
+    );
+
+    let batch = runner::BATCH;
+    let memory = || SqliteStore::open_in_memory().unwrap().batched(batch);
+    let file = |name: &str| {
+        SqliteStore::open(&dir.path().join(name))
+            .unwrap()
+            .batched(batch)
+    };
+    let (mem, results) = pipeline(&scenario, &rules, memory());
+    let rss_after_run = peak_rss_mib();
+    let (file_db, _) = pipeline(&scenario, &rules, file("p.db"));
+    let raw_mem = baseline(&scenario, &results, memory());
+    let raw_file = baseline(&scenario, &results, file("b.db"));
+
+    let rate = |d: Duration| events as f64 / d.as_secs_f64();
+    println!();
+    println!("| store | pipeline (events/s) | raw inserts (events/s) | pipeline cost vs raw |");
+    println!("|---|---:|---:|---:|");
+    for (name, p, r) in [
+        ("in-memory", mem, raw_mem),
+        ("file (WAL)", file_db, raw_file),
+    ] {
+        println!(
+            "| {name} | {:.0} | {:.0} | {:.2}x |",
+            rate(p),
+            rate(r),
+            p.as_secs_f64() / r.as_secs_f64()
+        );
+    }
+    let outcomes = |o| results.iter().filter(|r| r.verdict.outcome == o).count();
+    println!();
+    println!(
+        "outcomes: allow {}, suppress {}, alert {}, none {}",
+        outcomes(Outcome::Allow),
+        outcomes(Outcome::Suppress),
+        outcomes(Outcome::Alert),
+        outcomes(Outcome::None)
+    );
+    println!("peak RSS after the in-memory pipeline run: {rss_after_run:.0} MiB");
+    println!(
+        "peak RSS overall (the baseline holds every event): {:.0} MiB",
+        peak_rss_mib()
+    );
+}
+
+fn pipeline(
+    scenario: &Scenario,
+    rules: &RuleSet,
+    store: SqliteStore,
+) -> (Duration, Vec<EventResult>) {
+    let mut p = Pipeline::new(store, Discard);
+    let t = Instant::now();
+    let results = runner::run(scenario, rules, &mut p, |_| {}).unwrap();
+    (t.elapsed(), results)
+}
+
+/// The same rows, inserted with prepared statements in transactions of 10,000 events.
+fn baseline(scenario: &Scenario, results: &[EventResult], store: SqliteStore) -> Duration {
+    // Parsed before the clock starts: the baseline measures SQLite alone.
+    let events: Vec<_> = scenario
+        .steps()
+        .unwrap()
+        .map(|s| s.unwrap().event)
+        .collect();
+    let conn: &Connection = store.connection();
+    let t = Instant::now();
+    for chunk in results.chunks(10_000) {
+        let tx = conn.unchecked_transaction().unwrap();
+        {
+            let mut ev = tx.prepare_cached("INSERT INTO events (user_id, event_type, event_timestamp, properties, created_at) VALUES (?1, ?2, ?3, ?4, ?5)").unwrap();
+            let mut tr = tx.prepare_cached("INSERT INTO user_traits (id, event_id, email, country, marketing_opt_in, risk_segment, extra) VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6)").unwrap();
+            let mut de = tx.prepare_cached("INSERT INTO decisions (id, user_id, event_id, event_type, event_timestamp, matched_rule, action_type, outcome, reason, reason_code, template_name, channel, created_at) VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)").unwrap();
+            let mut se = tx.prepare_cached("INSERT INTO send_requests (id, user_id, event_id, event_timestamp, template_name, channel, reason, created_at) VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7)").unwrap();
+            let mut su = tx.prepare_cached("INSERT INTO suppressions (id, user_id, event_id, template_name, suppression_reason, created_at) VALUES (?2, ?1, ?2, ?3, ?4, ?5)").unwrap();
+            for r in chunk {
+                let e = &events[r.step];
+                let v = &r.verdict;
+                let ts = format_ts(e.event_timestamp);
+                let props = serde_json::to_string(&e.properties).unwrap();
+                ev.execute(params![e.user_id, e.event_type, ts, props, ts])
+                    .unwrap();
+                let id = tx.last_insert_rowid();
+                if let Some(t) = &e.user_traits {
+                    let extra = serde_json::to_string(&t.extra).unwrap();
+                    tr.execute(params![
+                        id,
+                        t.email,
+                        t.country,
+                        t.marketing_opt_in,
+                        t.risk_segment,
+                        extra
+                    ])
+                    .unwrap();
+                }
+                de.execute(params![
+                    e.user_id,
+                    id,
+                    e.event_type,
+                    ts,
+                    v.matched_rule,
+                    v.action_type.as_str(),
+                    v.outcome.as_str(),
+                    v.reason,
+                    v.reason_code.as_str(),
+                    v.template_name,
+                    v.channel.map(|c| c.as_str()),
+                    ts
+                ])
+                .unwrap();
+                match v.outcome {
+                    Outcome::Allow | Outcome::Alert => {
+                        se.execute(params![
+                            e.user_id,
+                            id,
+                            ts,
+                            v.template_name,
+                            v.channel.map(|c| c.as_str()),
+                            v.reason,
+                            ts
+                        ])
+                        .unwrap();
+                    }
+                    Outcome::Suppress => {
+                        su.execute(params![e.user_id, id, v.template_name, v.reason, ts])
+                            .unwrap();
+                    }
+                    Outcome::None => {}
+                }
+            }
+        }
+        tx.commit().unwrap();
+    }
+    t.elapsed()
+}
