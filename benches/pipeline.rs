@@ -66,26 +66,31 @@ fn main() {
             .unwrap()
             .batched(batch)
     };
-    let (mem, results) = pipeline(&scenario, &rules, memory());
-    let rss_after_run = peak_rss_mib();
-    let (file_db, _) = pipeline(&scenario, &rules, file("p.db"));
-    let raw_mem = baseline(&scenario, &results, memory());
-    let raw_file = baseline(&scenario, &results, file("b.db"));
-
+    let stores = std::env::var("BENCH_STORES").unwrap_or_else(|_| "memory,file".into());
     let rate = |d: Duration| events as f64 / d.as_secs_f64();
     println!();
     println!("| store | pipeline (events/s) | raw inserts (events/s) | pipeline cost vs raw |");
     println!("|---|---:|---:|---:|");
-    for (name, p, r) in [
-        ("in-memory", mem, raw_mem),
-        ("file (WAL)", file_db, raw_file),
-    ] {
+    let mut results = Vec::new();
+    let mut rss_after_run = 0.0;
+    for store in stores.split(',') {
+        let (name, open): (&str, &dyn Fn(&str) -> SqliteStore) = match store {
+            "memory" => ("in-memory", &|_| memory()),
+            "file" => ("file (WAL)", &file),
+            other => panic!("unknown store `{other}`"),
+        };
+        let (p, r) = pipeline(&scenario, &rules, open("p.db"));
+        if store == "memory" || rss_after_run == 0.0 {
+            rss_after_run = peak_rss_mib();
+        }
+        let raw = baseline(&scenario, &r, open("b.db"));
         println!(
             "| {name} | {:.0} | {:.0} | {:.2}x |",
             rate(p),
-            rate(r),
-            p.as_secs_f64() / r.as_secs_f64()
+            rate(raw),
+            p.as_secs_f64() / raw.as_secs_f64()
         );
+        results = r;
     }
     let outcomes = |o| results.iter().filter(|r| r.verdict.outcome == o).count();
     println!();

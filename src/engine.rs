@@ -5,6 +5,8 @@ mod eval;
 mod reason;
 mod trace;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -86,7 +88,7 @@ pub fn lookups<'r>(rules: &'r RuleSet, event: &Event) -> Lookups<'r> {
             deliveries: plan
                 .deliveries
                 .iter()
-                .map(|(t, mode)| (t.as_str(), Window::for_mode(*mode, event)))
+                .map(|(t, mode)| (&**t, Window::for_mode(*mode, event)))
                 .collect(),
         },
     }
@@ -152,9 +154,9 @@ snake_str! {
 /// The decision for one event, without its trace: what is stored and reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
-    pub matched_rule: Option<String>,
+    pub matched_rule: Option<Arc<str>>,
     pub action_type: DecisionAction,
-    pub template_name: Option<String>,
+    pub template_name: Option<Arc<str>>,
     pub channel: Option<Channel>,
     pub outcome: Outcome,
     pub reason: String,

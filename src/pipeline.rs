@@ -1,6 +1,6 @@
 //! The one pipeline every mode runs: event -> store -> history -> decide -> record ->
-//! deliver. Each event's rows are written in one transaction; the message is delivered after
-//! the commit.
+//! deliver. Each event's rows are written in one transaction; its message is delivered once
+//! that transaction is durable, so a delivery is never written for rows that were lost.
 
 use chrono::{DateTime, Utc};
 
@@ -8,22 +8,21 @@ use crate::engine::{self, Decision, History};
 use crate::event::Event;
 use crate::provider::{Message, Provider};
 use crate::rules::RuleSet;
-use crate::store::{DecisionRecord, Store, StoreError, StoreTx};
+use crate::store::{DecisionRecord, Durability, Store, StoreError, StoreTx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot write the delivery for event {event_id}: {source}")]
-    Deliver {
-        event_id: i64,
-        source: std::io::Error,
-    },
+    #[error("cannot write a delivery to the messaging provider: {0}")]
+    Deliver(#[source] std::io::Error),
 }
 
 pub struct Pipeline<S, P> {
     pub store: S,
     pub provider: P,
+    /// Messages of events committed but not yet durable (stores that group commits).
+    pending: Vec<Message>,
 }
 
 /// What processing one event produced.
@@ -35,7 +34,11 @@ pub struct Processed<'r> {
 
 impl<S: Store, P: Provider> Pipeline<S, P> {
     pub fn new(store: S, provider: P) -> Self {
-        Pipeline { store, provider }
+        Pipeline {
+            store,
+            provider,
+            pending: Vec::new(),
+        }
     }
 
     /// Process one event that arrived at `received_at` (the clock is the caller's).
@@ -45,20 +48,48 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
         event: &Event,
         received_at: DateTime<Utc>,
     ) -> Result<Processed<'r>, PipelineError> {
+        let (event_id, decision, durability) = match self.record(rules, event, received_at) {
+            Ok(done) => done,
+            Err(e) => {
+                // The store rolled back the event and, if it groups commits, its whole group.
+                self.pending.clear();
+                return Err(e.into());
+            }
+        };
+        if let Some(m) = message(rules, event, event_id, &decision) {
+            self.pending.push(m);
+        }
+        if durability == Durability::Durable {
+            self.deliver_pending()?;
+        }
+        Ok(Processed { event_id, decision })
+    }
+
+    /// Make everything processed so far durable, then deliver what is still pending.
+    pub fn finish(&mut self) -> Result<(), PipelineError> {
+        self.store.flush()?;
+        self.deliver_pending()?;
+        self.provider.flush().map_err(PipelineError::Deliver)
+    }
+
+    fn record<'r>(
+        &mut self,
+        rules: &'r RuleSet,
+        event: &Event,
+        received_at: DateTime<Utc>,
+    ) -> Result<(i64, Decision<'r>, Durability), StoreError> {
         let mut tx = self.store.begin()?;
         let event_id = tx.insert_event(event, received_at)?;
         let lookups = engine::lookups(rules, event);
         let user = event.user_id.as_str();
         let mut history = History::default();
         for t in lookups.prior_types {
-            history
-                .priors
-                .push((t, tx.latest_prior(user, t, event_id)?));
+            let found = tx.latest_prior(user, t, event_id)?;
+            history.priors.push((t, found));
         }
         for (t, w) in lookups.deliveries {
-            history
-                .deliveries
-                .push((t, w, tx.find_delivery(user, t, w, event_id)?));
+            let found = tx.find_delivery(user, t, w, event_id)?;
+            history.deliveries.push((t, w, found));
         }
         let decision = engine::decide(rules, event, &history);
         tx.record(&DecisionRecord {
@@ -67,47 +98,38 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
             verdict: &decision.verdict,
             decided_at: received_at,
         })?;
-        tx.commit()?;
-        self.deliver(rules, event, event_id, &decision)?;
-        Ok(Processed { event_id, decision })
+        let durability = tx.commit()?;
+        Ok((event_id, decision, durability))
     }
 
-    /// Make everything processed so far durable: the store's open batch and the provider.
-    pub fn finish(&mut self) -> Result<(), PipelineError> {
-        self.store.flush()?;
-        self.provider
-            .flush()
-            .map_err(|source| PipelineError::Deliver {
-                event_id: 0,
-                source,
-            })
-    }
-
-    fn deliver(
-        &mut self,
-        rules: &RuleSet,
-        event: &Event,
-        event_id: i64,
-        decision: &Decision<'_>,
-    ) -> Result<(), PipelineError> {
-        let v = &decision.verdict;
-        let (true, Some(rule), Some(template), Some(channel)) =
-            (v.delivers(), &v.matched_rule, &v.template_name, v.channel)
-        else {
-            return Ok(());
-        };
-        let message = Message {
-            event_timestamp: event.event_timestamp,
-            user_id: &event.user_id,
-            template,
-            channel: channel.as_str(),
-            event_id,
-            rule,
-            text: rules.text(template),
-        };
-        self.provider
-            .deliver(&message)
-            .map_err(|source| PipelineError::Deliver { event_id, source })?;
+    fn deliver_pending(&mut self) -> Result<(), PipelineError> {
+        for m in self.pending.drain(..) {
+            self.provider.deliver(&m).map_err(PipelineError::Deliver)?;
+        }
         Ok(())
     }
+}
+
+/// The provider's message for a decision that delivers.
+fn message(
+    rules: &RuleSet,
+    event: &Event,
+    event_id: i64,
+    decision: &Decision<'_>,
+) -> Option<Message> {
+    let v = &decision.verdict;
+    let (true, Some(rule), Some(template), Some(channel)) =
+        (v.delivers(), &v.matched_rule, &v.template_name, v.channel)
+    else {
+        return None;
+    };
+    Some(Message {
+        event_timestamp: event.event_timestamp,
+        user_id: event.user_id.clone(),
+        template: template.clone(),
+        channel: channel.as_str(),
+        event_id,
+        rule: rule.clone(),
+        text: rules.text(template).to_string(),
+    })
 }

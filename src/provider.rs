@@ -3,6 +3,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -10,17 +11,17 @@ use crate::event::format_ts;
 
 /// One delivery as the provider receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message<'a> {
+pub struct Message {
     pub event_timestamp: DateTime<Utc>,
-    pub user_id: &'a str,
-    pub template: &'a str,
-    pub channel: &'a str,
+    pub user_id: String,
+    pub template: Arc<str>,
+    pub channel: &'static str,
     pub event_id: i64,
-    pub rule: &'a str,
-    pub text: &'a str,
+    pub rule: Arc<str>,
+    pub text: String,
 }
 
-impl Message<'_> {
+impl Message {
     /// The `messages.txt` line (without newline); newlines in the text become spaces.
     pub fn line(&self) -> String {
         let text: String = self
@@ -42,7 +43,7 @@ impl Message<'_> {
 }
 
 pub trait Provider {
-    fn deliver(&mut self, message: &Message<'_>) -> io::Result<()>;
+    fn deliver(&mut self, message: &Message) -> io::Result<()>;
     /// Make delivered lines durable (for buffered providers).
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
@@ -67,7 +68,7 @@ impl MessagesFile {
 }
 
 impl Provider for MessagesFile {
-    fn deliver(&mut self, m: &Message<'_>) -> io::Result<()> {
+    fn deliver(&mut self, m: &Message) -> io::Result<()> {
         writeln!(self.out, "{}", m.line())?;
         if self.durable {
             self.out.flush()?;
@@ -84,7 +85,7 @@ impl Provider for MessagesFile {
 pub struct Discard;
 
 impl Provider for Discard {
-    fn deliver(&mut self, _: &Message<'_>) -> io::Result<()> {
+    fn deliver(&mut self, _: &Message) -> io::Result<()> {
         Ok(())
     }
 }
@@ -94,14 +95,14 @@ impl Provider for Discard {
 pub struct Collect(pub Vec<String>);
 
 impl Provider for Collect {
-    fn deliver(&mut self, m: &Message<'_>) -> io::Result<()> {
+    fn deliver(&mut self, m: &Message) -> io::Result<()> {
         self.0.push(m.line());
         Ok(())
     }
 }
 
 impl<P: Provider + ?Sized> Provider for &mut P {
-    fn deliver(&mut self, m: &Message<'_>) -> io::Result<()> {
+    fn deliver(&mut self, m: &Message) -> io::Result<()> {
         (**self).deliver(m)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -117,12 +118,12 @@ mod tests {
     fn line_format_matches_the_spec() {
         let m = Message {
             event_timestamp: "2024-01-15T10:30:00Z".parse().unwrap(),
-            user_id: "user_12345",
-            template: "INSUFFICIENT_FUNDS_EMAIL",
+            user_id: "user_12345".into(),
+            template: "INSUFFICIENT_FUNDS_EMAIL".into(),
             channel: "email",
             event_id: 123,
-            rule: "insufficient_funds_email",
-            text: "top up\nplease",
+            rule: "insufficient_funds_email".into(),
+            text: "top up\nplease".into(),
         };
         assert_eq!(
             m.line(),

@@ -6,6 +6,7 @@ mod raw;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +16,7 @@ use crate::yaml::{self, Pos, Positions, TopLevel};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
-    pub name: String,
+    pub name: Arc<str>,
     pub description: Option<String>,
     pub enabled: bool,
     pub trigger: String,
@@ -29,7 +30,7 @@ pub struct Rule {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Action {
     pub kind: ActionType,
-    pub template: String,
+    pub template: Arc<str>,
     pub channel: Channel,
 }
 
@@ -92,7 +93,7 @@ pub struct RuleSet {
 pub struct TriggerPlan {
     pub rules: Vec<usize>,
     pub prior_types: Vec<String>,
-    pub deliveries: Vec<(String, Suppression)>,
+    pub deliveries: Vec<(Arc<str>, Suppression)>,
 }
 
 impl RuleSet {
@@ -148,7 +149,7 @@ impl RuleSet {
             }
         };
         let mut rules = rules;
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut seen: HashMap<Arc<str>, usize> = HashMap::new();
         for (i, rule) in rules.iter_mut().enumerate() {
             rule.pos = positions.get(&format!("{prefix}[{i}]"));
             if let Some(first) = seen.insert(rule.name.clone(), i) {

@@ -1,6 +1,7 @@
 //! Running a scenario through the pipeline and checking its expectations.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -41,8 +42,8 @@ pub struct FileRun {
     pub results: Vec<EventResult>,
 }
 
-/// Events per commit in scenario runs (each event stays atomic in its own savepoint).
-pub const BATCH: usize = 1000;
+/// Events per commit in scenario runs (each event stays atomic; see `SqliteStore::batched`).
+pub const BATCH: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -86,7 +87,7 @@ pub fn run<S: Store, P: Provider>(
 /// Per-rule counts over a run, in rule order; `None` collects events no rule matched.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RuleStats {
-    pub rule: String,
+    pub rule: Arc<str>,
     pub matched: usize,
     pub allowed: usize,
     pub suppressed: usize,
@@ -108,7 +109,7 @@ pub fn rule_stats(rules: &RuleSet, results: &[EventResult]) -> (Vec<RuleStats>, 
             unmatched += 1;
             continue;
         };
-        let Some(s) = stats.iter_mut().find(|s| &s.rule == name) else {
+        let Some(s) = stats.iter_mut().find(|s| s.rule == *name) else {
             continue;
         };
         s.matched += 1;

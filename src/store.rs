@@ -67,7 +67,15 @@ pub trait StoreTx {
     /// Write the decision and, by outcome, its send request or suppression.
     fn record(&mut self, rec: &DecisionRecord<'_>) -> Result<(), StoreError>;
 
-    fn commit(self) -> Result<(), StoreError>;
+    /// Commit the event. `Pending` means it is atomic but not yet durable: the store groups
+    /// commits, and a later `flush` (or a full group) makes it durable.
+    fn commit(self) -> Result<Durability, StoreError>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    Durable,
+    Pending,
 }
 
 /// What the pipeline writes for a decided event.

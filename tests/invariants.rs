@@ -88,14 +88,14 @@ proptest! {
             if p.decision.verdict.delivers() {
                 delivered.push((
                     event.user_id.clone(),
-                    p.decision.verdict.template_name.clone().unwrap(),
+                    p.decision.verdict.template_name.clone().unwrap().to_string(),
                     event.event_timestamp,
                 ));
             }
         }
 
         let mode: HashMap<&str, Suppression> =
-            rules.rules.iter().map(|r| (r.action.template.as_str(), r.suppression)).collect();
+            rules.rules.iter().map(|r| (&*r.action.template, r.suppression)).collect();
         let mut ever = HashSet::new();
         let mut daily = HashSet::new();
         for (user, template, ts) in &delivered {

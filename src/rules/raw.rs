@@ -83,14 +83,14 @@ impl TryFrom<RawRule> for Rule {
             ));
         }
         Ok(Rule {
-            name,
+            name: name.into(),
             description: raw.description,
             enabled: raw.enabled.unwrap_or(true),
             trigger: raw.trigger.event_type,
             condition: raw.conditions,
             action: Action {
                 kind: raw.action.kind,
-                template: raw.action.template_name,
+                template: raw.action.template_name.into(),
                 channel: raw.action.delivery_method,
             },
             suppression: raw.suppression.map(|s| s.mode).unwrap_or_default(),

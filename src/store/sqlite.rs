@@ -6,7 +6,7 @@ use chrono::{DateTime, Days, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::migrations::MIGRATIONS;
-use super::{AuditEntry, DecisionRecord, Store, StoreError, StoreTx};
+use super::{AuditEntry, DecisionRecord, Durability, Store, StoreError, StoreTx};
 use crate::engine::{Delivery, Outcome, PriorEvent, Window};
 use crate::event::{Event, Timestamp, format_ts};
 
@@ -15,9 +15,11 @@ pub struct SqliteStore {
     batch: Batch,
 }
 
-/// Group commit: with `size > 1`, events run in savepoints (still atomic one by one) inside
-/// a transaction committed every `size` events and on `flush`. Scenario runs use it; the
-/// service commits every event (`size == 1`).
+/// Group commit: with `size > 1`, `size` events share one transaction, committed when full
+/// and on `flush`. Each event is still all-or-nothing: an event that fails rolls back the
+/// whole open group, so no event is ever half-written, and nothing of the group was durable
+/// (the pipeline delivers a group's messages only once it committed). Scenario runs use it;
+/// the service commits every event (`size == 1`).
 #[derive(Debug, Default)]
 struct Batch {
     size: usize,
@@ -93,14 +95,9 @@ impl Store for SqliteStore {
 
     fn begin(&mut self) -> Result<SqliteTx<'_>, StoreError> {
         let SqliteStore { conn, batch } = self;
-        if batch.size <= 1 {
-            conn.execute_batch("BEGIN IMMEDIATE")?;
-        } else {
-            if !batch.open {
-                conn.execute_batch("BEGIN IMMEDIATE")?;
-                batch.open = true;
-            }
-            conn.execute_batch("SAVEPOINT event")?;
+        if !batch.open {
+            conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+            batch.open = true;
         }
         Ok(SqliteTx {
             conn,
@@ -111,9 +108,7 @@ impl Store for SqliteStore {
 
     fn flush(&mut self) -> Result<(), StoreError> {
         if self.batch.open {
-            self.conn.execute_batch("COMMIT")?;
-            self.batch.open = false;
-            self.batch.pending = 0;
+            self.batch.commit(&self.conn)?;
         }
         Ok(())
     }
@@ -162,18 +157,24 @@ pub struct SqliteTx<'a> {
     done: bool,
 }
 
+impl Batch {
+    fn commit(&mut self, conn: &Connection) -> Result<(), StoreError> {
+        self.open = false;
+        self.pending = 0;
+        conn.prepare_cached("COMMIT")?.execute([])?;
+        Ok(())
+    }
+}
+
 impl Drop for SqliteTx<'_> {
-    /// An event that did not commit leaves nothing behind.
+    /// An event that did not commit leaves nothing behind (nor does the rest of its group).
     fn drop(&mut self) {
         if self.done {
             return;
         }
-        let undo = if self.batch.size <= 1 {
-            "ROLLBACK"
-        } else {
-            "ROLLBACK TO event; RELEASE event"
-        };
-        let _ = self.conn.execute_batch(undo);
+        self.batch.open = false;
+        self.batch.pending = 0;
+        let _ = self.conn.execute_batch("ROLLBACK");
     }
 }
 
@@ -339,20 +340,18 @@ impl StoreTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn commit(mut self) -> Result<(), StoreError> {
-        if self.batch.size <= 1 {
-            self.conn.execute_batch("COMMIT")?;
-        } else {
-            self.conn.execute_batch("RELEASE event")?;
-            self.batch.pending += 1;
-            if self.batch.pending >= self.batch.size {
-                self.conn.execute_batch("COMMIT")?;
-                self.batch.open = false;
-                self.batch.pending = 0;
-            }
+    fn commit(mut self) -> Result<Durability, StoreError> {
+        self.batch.pending += 1;
+        let durable = self.batch.pending >= self.batch.size;
+        if durable {
+            self.batch.commit(self.conn)?;
         }
         self.done = true;
-        Ok(())
+        Ok(if durable {
+            Durability::Durable
+        } else {
+            Durability::Pending
+        })
     }
 }
 
@@ -388,43 +387,44 @@ mod tests {
         }
     }
 
-    fn count(s: &SqliteStore) -> i64 {
-        s.connection()
-            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
-            .unwrap()
+    #[test]
+    fn an_uncommitted_event_leaves_nothing_behind() {
+        let at = "2024-01-15T10:30:00Z".parse().unwrap();
+        let put = |s: &mut SqliteStore, user: &str| -> Durability {
+            let mut tx = s.begin().unwrap();
+            tx.insert_event(&event(user), at).unwrap();
+            tx.commit().unwrap()
+        };
+        let fail = |s: &mut SqliteStore| {
+            let mut tx = s.begin().unwrap();
+            tx.insert_event(&event("b"), at).unwrap();
+            // dropped without commit: an error happened mid-event
+        };
+
+        let mut plain = SqliteStore::open_in_memory().unwrap();
+        assert_eq!(put(&mut plain, "a"), Durability::Durable);
+        fail(&mut plain);
+        assert_eq!(put(&mut plain, "c"), Durability::Durable);
+        assert_eq!(users(&plain), ["a", "c"]);
+
+        // In a group, a failure discards the whole open group, which was never durable.
+        let mut grouped = SqliteStore::open_in_memory().unwrap().batched(2);
+        assert_eq!(put(&mut grouped, "a"), Durability::Pending);
+        assert_eq!(put(&mut grouped, "a2"), Durability::Durable);
+        assert_eq!(put(&mut grouped, "x"), Durability::Pending);
+        fail(&mut grouped);
+        assert_eq!(put(&mut grouped, "c"), Durability::Pending);
+        grouped.flush().unwrap();
+        assert_eq!(users(&grouped), ["a", "a2", "c"]);
     }
 
-    #[test]
-    fn an_uncommitted_event_leaves_nothing_in_batched_and_plain_modes() {
-        for size in [1, 3] {
-            let mut s = SqliteStore::open_in_memory().unwrap().batched(size);
-            let at = "2024-01-15T10:30:00Z".parse().unwrap();
-            {
-                let mut tx = s.begin().unwrap();
-                tx.insert_event(&event("a"), at).unwrap();
-                tx.commit().unwrap();
-            }
-            {
-                let mut tx = s.begin().unwrap();
-                tx.insert_event(&event("b"), at).unwrap();
-                // dropped: an error happened before commit
-            }
-            for _ in 0..4 {
-                let mut tx = s.begin().unwrap();
-                tx.insert_event(&event("c"), at).unwrap();
-                tx.commit().unwrap();
-            }
-            s.flush().unwrap();
-            assert_eq!(count(&s), 5, "batch size {size}");
-            let users: Vec<String> = s
-                .connection()
-                .prepare("SELECT user_id FROM events ORDER BY id")
-                .unwrap()
-                .query_map([], |r| r.get(0))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
-            assert!(!users.contains(&"b".to_string()));
-        }
+    fn users(s: &SqliteStore) -> Vec<String> {
+        s.connection()
+            .prepare("SELECT user_id FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     }
 }
