@@ -138,7 +138,7 @@ fn baseline(scenario: &Scenario, results: &[EventResult], store: SqliteStore) ->
             let mut se = tx.prepare_cached("INSERT INTO send_requests (id, user_id, event_id, event_timestamp, template_name, channel, reason, created_at) VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7)").unwrap();
             let mut su = tx.prepare_cached("INSERT INTO suppressions (id, user_id, event_id, template_name, suppression_reason, created_at) VALUES (?2, ?1, ?2, ?3, ?4, ?5)").unwrap();
             for r in chunk {
-                let e = &events[r.step];
+                let e = &events[r.step as usize];
                 let v = &r.verdict;
                 let ts = format_ts(e.event_timestamp);
                 let props = serde_json::to_string(&e.properties).unwrap();
@@ -180,7 +180,7 @@ fn baseline(scenario: &Scenario, results: &[EventResult], store: SqliteStore) ->
                             ts,
                             v.template_name,
                             v.channel.map(|c| c.as_str()),
-                            v.reason,
+                            format!("rule:{}", v.matched_rule.as_deref().unwrap_or_default()),
                             ts
                         ])
                         .unwrap();

@@ -1,5 +1,6 @@
 //! Running a scenario through the pipeline and checking its expectations.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -16,10 +17,11 @@ use crate::store::Store;
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventResult {
     /// 0-based position in the scenario.
-    pub step: usize,
-    pub line: usize,
+    pub step: u32,
+    pub line: u32,
     pub user_id: Box<str>,
-    pub event_type: Box<str>,
+    /// Shared between events of one type.
+    pub event_type: Arc<str>,
     pub event_timestamp: DateTime<Utc>,
     pub event_id: i64,
     pub verdict: Verdict,
@@ -61,15 +63,24 @@ pub fn run<S: Store, P: Provider>(
     mut progress: impl FnMut(usize),
 ) -> Result<Vec<EventResult>, RunError> {
     let mut out = Vec::with_capacity(scenario.len);
+    let mut types: HashMap<String, Arc<str>> = HashMap::new();
     for (i, step) in scenario.steps()?.enumerate() {
         let step = step?;
+        let event_type = match types.get(&step.event.event_type) {
+            Some(t) => t.clone(),
+            None => {
+                let t: Arc<str> = step.event.event_type.as_str().into();
+                types.insert(step.event.event_type.clone(), t.clone());
+                t
+            }
+        };
         let p = pipeline.process(rules, &step.event, step.received_at)?;
         let verdict = p.decision.verdict;
         out.push(EventResult {
-            step: i,
-            line: step.line,
+            step: i as u32,
+            line: step.line as u32,
+            event_type,
             user_id: step.event.user_id.into(),
-            event_type: step.event.event_type.into(),
             event_timestamp: step.event.event_timestamp,
             event_id: p.event_id,
             mismatches: step.expect.as_ref().map(|e| e.check(&verdict)),

@@ -26,8 +26,8 @@ struct File<'a> {
 
 #[derive(Serialize)]
 struct Decision<'a> {
-    index: usize,
-    line: usize,
+    index: u32,
+    line: u32,
     event_id: i64,
     user_id: &'a str,
     event_type: &'a str,

@@ -322,7 +322,8 @@ impl StoreTx for SqliteTx<'_> {
                         event_ts,
                         t,
                         c.as_str(),
-                        v.reason,
+                        // as in messages.txt; the decision holds the full reason
+                        format!("rule:{}", v.matched_rule.as_deref().unwrap_or_default()),
                         at
                     ])?;
             }
