@@ -186,3 +186,16 @@ fn gen_is_deterministic_and_its_stream_runs() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.ends_with("0 passed, 0 failed\n"));
 }
+
+#[test]
+fn a_50_mb_jsonl_scenario_just_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.jsonl");
+    let p = path.to_str().unwrap();
+    let g = workbench(&["gen", "--users", "20000", "--events", "200000", "--out", p]);
+    assert_eq!(g.code, 0, "{}", g.stderr);
+    assert!(std::fs::metadata(&path).unwrap().len() > 50_000_000);
+    let r = workbench(&["run", p]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("big.jsonl: 200000 events"), "{}", r.stdout);
+}
