@@ -2,10 +2,11 @@
 //! expectations, 2 invalid input).
 
 mod check;
+mod explain;
 mod generate;
 mod run;
+mod tui;
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -18,11 +19,15 @@ use clap::{Parser, Subcommand};
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Open the terminal workbench (the default with no command).
+    Tui(tui::TuiArgs),
+    /// Explain one user's history: every decision with its rule match, suppression and audit.
+    Explain(explain::ExplainArgs),
     /// Run scenario files through the engine and check their expectations.
     Run(run::RunArgs),
     /// Load and validate a rules file.
@@ -36,7 +41,9 @@ pub const INVALID: u8 = 2;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let result = match cli.command.unwrap_or(Command::Tui(tui::TuiArgs::default())) {
+        Command::Tui(a) => tui::tui(a),
+        Command::Explain(a) => explain::explain(a),
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::check(a),
         Command::Gen(a) => generate::generate(a),
@@ -49,12 +56,4 @@ pub fn main() -> ExitCode {
             ExitCode::from(INVALID)
         }
     }
-}
-
-/// The rules file to use: `--rules` > the scenario's `rules:` > `RULES_PATH` > `rules/rules.yaml`.
-pub fn rules_path(flag: Option<&Path>, scenario: Option<&Path>) -> PathBuf {
-    flag.or(scenario)
-        .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("RULES_PATH").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("rules/rules.yaml"))
 }

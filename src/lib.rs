@@ -10,6 +10,8 @@ pub mod report;
 pub mod rules;
 pub mod runner;
 pub mod scenario;
+pub mod session;
 pub mod source;
 pub mod store;
+pub mod tui;
 pub mod yaml;

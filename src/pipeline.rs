@@ -56,7 +56,8 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
                 return Err(e.into());
             }
         };
-        if let Some(m) = message(rules, event, event_id, &decision) {
+        let v = &decision.verdict;
+        if let Some(m) = Message::for_verdict(rules, event.event_timestamp, &event.user_id, event_id, v) {
             self.pending.push(m);
         }
         if durability == Durability::Durable {
@@ -80,17 +81,7 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
     ) -> Result<(i64, Decision<'r>, Durability), StoreError> {
         let mut tx = self.store.begin()?;
         let event_id = tx.insert_event(event, received_at)?;
-        let lookups = engine::lookups(rules, event);
-        let user = event.user_id.as_str();
-        let mut history = History::default();
-        for t in lookups.prior_types {
-            let found = tx.latest_prior(user, t, event_id)?;
-            history.priors.push((t, found));
-        }
-        for (t, w) in lookups.deliveries {
-            let found = tx.find_delivery(user, t, w, event_id)?;
-            history.deliveries.push((t, w, found));
-        }
+        let history = history(&mut tx, rules, event, event_id)?;
         let decision = engine::decide(rules, event, &history);
         tx.record(&DecisionRecord {
             event_id,
@@ -110,26 +101,41 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
     }
 }
 
-/// The provider's message for a decision that delivers.
-fn message(
-    rules: &RuleSet,
+/// The history `event` needs, as it stood before event `event_id`.
+fn history<'r, T: StoreTx>(
+    tx: &mut T,
+    rules: &'r RuleSet,
     event: &Event,
     event_id: i64,
-    decision: &Decision<'_>,
-) -> Option<Message> {
-    let v = &decision.verdict;
-    let (true, Some(rule), Some(template), Some(channel)) =
-        (v.delivers(), &v.matched_rule, &v.template_name, v.channel)
-    else {
-        return None;
+) -> Result<History<'r>, StoreError> {
+    let lookups = engine::lookups(rules, event);
+    let user = event.user_id.as_str();
+    let mut history = History::default();
+    for t in lookups.prior_types {
+        let found = tx.latest_prior(user, t, event_id)?;
+        history.priors.push((t, found));
+    }
+    for (t, w) in lookups.deliveries {
+        let found = tx.find_delivery(user, t, w, event_id)?;
+        history.deliveries.push((t, w, found));
+    }
+    Ok(history)
+}
+
+/// Decide a stored event again as of when it was processed (the same history), for its
+/// full explanation. Writes nothing.
+pub fn explain<'r, S: Store>(
+    store: &mut S,
+    rules: &'r RuleSet,
+    event_id: i64,
+) -> Result<Option<(Event, Decision<'r>)>, StoreError> {
+    store.flush()?;
+    // A read-only look: the transaction is dropped, so nothing is committed.
+    let mut tx = store.begin()?;
+    let Some(event) = tx.load_event(event_id)? else {
+        return Ok(None);
     };
-    Some(Message {
-        event_timestamp: event.event_timestamp,
-        user_id: event.user_id.clone(),
-        template: template.clone(),
-        channel: channel.as_str(),
-        event_id,
-        rule: rule.clone(),
-        text: rules.text(template).to_string(),
-    })
+    let history = history(&mut tx, rules, &event, event_id)?;
+    let decision = engine::decide(rules, &event, &history);
+    Ok(Some((event, decision)))
 }

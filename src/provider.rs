@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::engine::Verdict;
 use crate::event::format_ts;
+use crate::rules::RuleSet;
 
 /// One delivery as the provider receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,30 @@ pub struct Message {
 }
 
 impl Message {
+    /// The message a verdict delivers, if it delivers one.
+    pub fn for_verdict(
+        rules: &RuleSet,
+        event_timestamp: DateTime<Utc>,
+        user_id: &str,
+        event_id: i64,
+        v: &Verdict,
+    ) -> Option<Message> {
+        let (true, Some(rule), Some(template), Some(channel)) =
+            (v.delivers(), &v.matched_rule, &v.template_name, v.channel)
+        else {
+            return None;
+        };
+        Some(Message {
+            event_timestamp,
+            user_id: user_id.to_string(),
+            template: template.clone(),
+            channel: channel.as_str(),
+            event_id,
+            rule: rule.clone(),
+            text: rules.text(template).to_string(),
+        })
+    }
+
     /// The `messages.txt` line (without newline); newlines in the text become spaces.
     pub fn line(&self) -> String {
         let text: String = self

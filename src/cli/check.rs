@@ -14,7 +14,7 @@ pub struct CheckArgs {
 }
 
 pub fn check(args: CheckArgs) -> color_eyre::Result<ExitCode> {
-    let path = super::rules_path(args.rules.as_deref(), None);
+    let path = workbench::session::rules_path(args.rules.as_deref(), None);
     let rules = RuleSet::load(&path)?;
     let mut by_trigger: BTreeMap<&str, usize> = BTreeMap::new();
     for r in rules.enabled() {

@@ -56,7 +56,7 @@ pub fn run(args: RunArgs) -> color_eyre::Result<ExitCode> {
     let mut cache: HashMap<PathBuf, Arc<RuleSet>> = HashMap::new();
     let mut plan = Vec::new();
     for s in scenarios {
-        let path = super::rules_path(args.rules.as_deref(), s.rules.as_deref());
+        let path = workbench::session::rules_path(args.rules.as_deref(), s.rules.as_deref());
         let rules = match cache.get(&path) {
             Some(r) => r.clone(),
             None => {

@@ -8,7 +8,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::migrations::MIGRATIONS;
 use super::{AuditEntry, DecisionRecord, Durability, Store, StoreError, StoreTx};
 use crate::engine::{Delivery, Outcome, PriorEvent, Window};
-use crate::event::{Event, Timestamp, format_ts};
+use crate::event::{Event, Timestamp, Traits, format_ts};
+
 
 pub struct SqliteStore {
     conn: Connection,
@@ -218,6 +219,56 @@ impl StoreTx for SqliteTx<'_> {
                 ])?;
         }
         Ok(id)
+    }
+
+    fn load_event(&mut self, id: i64) -> Result<Option<Event>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT e.user_id, e.event_type, e.event_timestamp, e.properties,
+                        t.id, t.email, t.country, t.marketing_opt_in, t.risk_segment, t.extra
+                 FROM events e LEFT JOIN user_traits t ON t.id = e.id
+                 WHERE e.id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok((
+                    (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                    (r.get::<_, String>(2)?, r.get::<_, String>(3)?),
+                    r.get::<_, Option<i64>>(4)?.map(|_| -> rusqlite::Result<_> {
+                        Ok((
+                            r.get::<_, Option<String>>(5)?,
+                            r.get::<_, Option<String>>(6)?,
+                            r.get::<_, Option<bool>>(7)?,
+                            r.get::<_, Option<String>>(8)?,
+                            r.get::<_, String>(9)?,
+                        ))
+                    }),
+                ))
+            })
+            .optional()?;
+        let Some(((user_id, event_type), (ts, props), traits)) = row else {
+            return Ok(None);
+        };
+        let json = |s: &str| {
+            serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("event {id}: {e}")))
+        };
+        let user_traits = match traits.transpose()? {
+            None => None,
+            Some((email, country, marketing_opt_in, risk_segment, extra)) => Some(Traits {
+                email,
+                country,
+                marketing_opt_in,
+                risk_segment,
+                extra: json(&extra)?,
+            }),
+        };
+        Ok(Some(Event {
+            user_id,
+            event_type,
+            event_timestamp: parse_ts(ts)?,
+            properties: json(&props)?,
+            user_traits,
+        }))
     }
 
     fn latest_prior(

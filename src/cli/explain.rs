@@ -1,0 +1,75 @@
+//! `workbench explain`: one user's history with the Rule match, Suppression and Audit panes'
+//! content, as text.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use color_eyre::eyre::eyre;
+use workbench::session::Session;
+use workbench::tui::content;
+use workbench::tui::theme::Theme;
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The scenario to run.
+    scenario: PathBuf,
+    /// The user whose history to explain.
+    #[arg(long)]
+    user: String,
+    /// Rules file; overrides the scenario's `rules:` and `RULES_PATH`.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+}
+
+pub fn explain(args: ExplainArgs) -> color_eyre::Result<ExitCode> {
+    let mut session = Session::load(&args.scenario, args.rules.as_deref(), |_| {})?;
+    let Some(rows) = session.by_user.get(args.user.as_str()).cloned() else {
+        return Err(eyre!(
+            "no events for user `{}` in `{}`",
+            args.user,
+            args.scenario.display()
+        ));
+    };
+    print!("{}", text(&mut session, &args.user, &rows)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn indent(lines: &[ratatui::text::Line<'_>]) -> String {
+    content::plain(lines)
+        .lines()
+        .map(|l| format!("    {l}\n"))
+        .collect()
+}
+
+fn text(session: &mut Session, user: &str, rows: &[u32]) -> color_eyre::Result<String> {
+    let t = Theme::PLAIN;
+    let mut out = format!(
+        "user {user} in {} (rules {}): {} event{}\n",
+        session.scenario.path.display(),
+        session.rules_path.display(),
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    );
+    for &row in rows {
+        let r = session.rows[row as usize].clone();
+        let rules = session.rules.clone();
+        let v = &r.verdict;
+        out.push_str(&format!(
+            "\nevent #{}  {}  {}  -> {}  {}\n",
+            r.event_id,
+            workbench::event::format_ts(r.event_timestamp),
+            r.event_type,
+            v.outcome,
+            v.matched_rule.as_deref().unwrap_or("(no rule)")
+        ));
+        let Some((_, d)) = session.explain(row)? else { continue };
+        out.push_str("  rule match\n");
+        out.push_str(&indent(&content::rule_match(&rules, &d, t)));
+        out.push_str("  suppression\n");
+        out.push_str(&indent(&content::suppression(&r, &d, t)));
+        out.push_str(&format!("  audit as of event #{}\n", r.event_id));
+        out.push_str(&indent(&content::audit(session, user, row, usize::MAX, t)));
+    }
+    Ok(out)
+}

@@ -1,0 +1,134 @@
+//! A scenario run kept for exploring (the TUI, `explain`): every result, indexes by user and
+//! delivery, and the scratch database that re-explains any event.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::engine::{Decision, Outcome};
+use crate::event::Event;
+use crate::pipeline::{self, Pipeline};
+use crate::provider::{Discard, Message};
+use crate::rules::{RuleSet, RulesError};
+use crate::runner::{self, EventResult, RunError};
+use crate::scenario::{Scenario, ScenarioError};
+use crate::store::{SqliteStore, StoreError};
+
+/// The rules file to use: `--rules` > the scenario's `rules:` > `RULES_PATH` > `rules/rules.yaml`.
+pub fn rules_path(flag: Option<&Path>, scenario: Option<&Path>) -> PathBuf {
+    flag.or(scenario)
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("RULES_PATH").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("rules/rules.yaml"))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct Session {
+    pub rules_path: PathBuf,
+    pub rules: Arc<RuleSet>,
+    pub scenario: Scenario,
+    pub rows: Vec<EventResult>,
+    /// Rows whose decision delivered a message, in order.
+    pub delivered: Vec<u32>,
+    /// Each user's rows, in order.
+    pub by_user: HashMap<Box<str>, Vec<u32>>,
+    /// Decisions per outcome: allow, suppress, alert, none.
+    pub counts: [usize; 4],
+    /// Expectations (passed, failed).
+    pub expectations: (usize, usize),
+    store: SqliteStore,
+}
+
+pub fn outcome_slot(o: Outcome) -> usize {
+    match o {
+        Outcome::Allow => 0,
+        Outcome::Suppress => 1,
+        Outcome::Alert => 2,
+        Outcome::None => 3,
+    }
+}
+
+impl Session {
+    /// Load the scenario and its rules, and run it in a fresh in-memory database.
+    pub fn load(
+        scenario: &Path,
+        rules_flag: Option<&Path>,
+        progress: impl FnMut(usize),
+    ) -> Result<Session, SessionError> {
+        let scenario = Scenario::load(scenario)?;
+        let rules_path = rules_path(rules_flag, scenario.rules.as_deref());
+        let rules = Arc::new(RuleSet::load(&rules_path)?);
+        Session::run(scenario, rules_path, rules, progress)
+    }
+
+    pub fn run(
+        scenario: Scenario,
+        rules_path: PathBuf,
+        rules: Arc<RuleSet>,
+        progress: impl FnMut(usize),
+    ) -> Result<Session, SessionError> {
+        let store = SqliteStore::open_in_memory()?.batched(runner::BATCH);
+        let mut pipeline = Pipeline::new(store, Discard);
+        let rows = runner::run(&scenario, &rules, &mut pipeline, progress)?;
+        let mut delivered = Vec::new();
+        let mut by_user: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+        let mut counts = [0; 4];
+        let mut expectations = (0, 0);
+        for (i, r) in rows.iter().enumerate() {
+            let i = i as u32;
+            if r.verdict.delivers() {
+                delivered.push(i);
+            }
+            match by_user.get_mut(&r.user_id) {
+                Some(v) => v.push(i),
+                None => {
+                    by_user.insert(r.user_id.clone(), vec![i]);
+                }
+            }
+            counts[outcome_slot(r.verdict.outcome)] += 1;
+            match r.passed() {
+                Some(true) => expectations.0 += 1,
+                Some(false) => expectations.1 += 1,
+                None => {}
+            }
+        }
+        Ok(Session {
+            rules_path,
+            rules,
+            scenario,
+            rows,
+            delivered,
+            by_user,
+            counts,
+            expectations,
+            store: pipeline.store,
+        })
+    }
+
+    /// Re-decide row `row` as of when it was processed, with its full trace.
+    pub fn explain(&mut self, row: u32) -> Result<Option<(Event, Decision<'_>)>, StoreError> {
+        let Some(r) = self.rows.get(row as usize) else {
+            return Ok(None);
+        };
+        let id = r.event_id;
+        pipeline::explain(&mut self.store, &self.rules, id)
+    }
+
+    /// The `messages.txt` line a delivering row wrote.
+    pub fn message_line(&self, row: u32) -> Option<String> {
+        let r = self.rows.get(row as usize)?;
+        Message::for_verdict(&self.rules, r.event_timestamp, &r.user_id, r.event_id, &r.verdict)
+            .map(|m| m.line())
+    }
+}

@@ -1,0 +1,110 @@
+//! The key table: every key, the `Action` it maps to and its help text, in one place. The help
+//! bar and the help overlay are drawn from it.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    First,
+    Last,
+    FollowUser,
+    FindUser,
+    CycleFilter,
+    NextMark,
+    PrevMark,
+    FocusNext,
+    FocusPrev,
+    Rerun,
+    Help,
+    Quit,
+}
+
+pub struct Binding {
+    pub keys: &'static [KeyCode],
+    pub ctrl: bool,
+    /// How the overlay names the keys.
+    pub label: &'static str,
+    pub help: &'static str,
+    /// The help bar's entry, for the bindings that have one.
+    pub bar: Option<&'static str>,
+    pub action: Action,
+}
+
+const fn bind(
+    keys: &'static [KeyCode],
+    label: &'static str,
+    help: &'static str,
+    bar: Option<&'static str>,
+    action: Action,
+) -> Binding {
+    Binding {
+        keys,
+        ctrl: false,
+        label,
+        help,
+        bar,
+        action,
+    }
+}
+
+use KeyCode::{BackTab, Char, Down, End, Home, PageDown, PageUp, Tab, Up};
+
+pub const KEYS: &[Binding] = &[
+    bind(&[Char('j'), Down], "j ↓", "next event (or scroll the focused pane)", Some("j/k step"), Action::Down),
+    bind(&[Char('k'), Up], "k ↑", "previous event (or scroll the focused pane)", None, Action::Up),
+    bind(&[PageDown], "PgDn", "a page down", None, Action::PageDown),
+    bind(&[PageUp], "PgUp", "a page up", None, Action::PageUp),
+    bind(&[Char('g'), Home], "g Home", "first event", Some("g/G first/last"), Action::First),
+    bind(&[Char('G'), End], "G End", "last event", None, Action::Last),
+    bind(&[Char('u')], "u", "follow the selected user (again: all users)", Some("u follow user"), Action::FollowUser),
+    bind(&[Char('/')], "/", "jump to a user id", Some("/ find user"), Action::FindUser),
+    bind(&[Char('f')], "f", "cycle the outcome filter", Some("f filter"), Action::CycleFilter),
+    bind(&[Char('n')], "n", "next failed expectation or Δ", Some("n/N next ✗/Δ"), Action::NextMark),
+    bind(&[Char('N')], "N", "previous failed expectation or Δ", None, Action::PrevMark),
+    bind(&[Tab], "Tab", "focus the next pane", Some("Tab focus"), Action::FocusNext),
+    bind(&[BackTab], "S-Tab", "focus the previous pane", None, Action::FocusPrev),
+    bind(&[Char('r')], "r", "re-run the scenario", Some("r re-run"), Action::Rerun),
+    bind(&[Char('?')], "?", "this help", Some("? help"), Action::Help),
+    bind(&[Char('q')], "q", "quit", Some("q quit"), Action::Quit),
+    Binding {
+        keys: &[Char('c')],
+        ctrl: true,
+        label: "Ctrl-C",
+        help: "quit",
+        bar: None,
+        action: Action::Quit,
+    },
+];
+
+/// The action a key press maps to in normal mode.
+pub fn action_for(key: KeyEvent) -> Option<Action> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    KEYS.iter()
+        .find(|b| b.ctrl == ctrl && b.keys.contains(&key.code))
+        .map(|b| b.action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_map_to_actions_and_no_key_is_bound_twice() {
+        let k = |c| KeyEvent::new(c, KeyModifiers::NONE);
+        assert_eq!(action_for(k(Char('j'))), Some(Action::Down));
+        assert_eq!(action_for(k(Down)), Some(Action::Down));
+        assert_eq!(action_for(KeyEvent::new(Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert_eq!(action_for(k(Char('c'))), None);
+        let mut seen = Vec::new();
+        for b in KEYS {
+            for key in b.keys {
+                assert!(!seen.contains(&(key, b.ctrl)), "{key:?} bound twice");
+                seen.push((key, b.ctrl));
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Colours of the workbench, and the plain theme used under `NO_COLOR` and in text output.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::engine::Outcome;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    /// Colours unless `NO_COLOR` is set (https://no-color.org).
+    pub fn from_env() -> Theme {
+        Theme {
+            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    pub const PLAIN: Theme = Theme { color: false };
+
+    fn fg(self, c: Color) -> Style {
+        if self.color {
+            Style::new().fg(c)
+        } else {
+            Style::new()
+        }
+    }
+
+    pub fn outcome(self, o: Outcome) -> Style {
+        self.fg(match o {
+            Outcome::Allow => Color::Green,
+            Outcome::Suppress => Color::Yellow,
+            Outcome::Alert => Color::Magenta,
+            Outcome::None => Color::DarkGray,
+        })
+    }
+
+    pub fn pass(self) -> Style {
+        self.fg(Color::Green)
+    }
+
+    pub fn fail(self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn dim(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new().add_modifier(Modifier::DIM)
+        }
+    }
+
+    pub fn changed(self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn title(self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+
+    pub fn key(self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn winner(self) -> Style {
+        self.fg(Color::Green).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn shadowed(self) -> Style {
+        self.fg(Color::Yellow)
+    }
+
+    pub fn error(self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+
+    /// The cursor row and the highlighted line: reversed, so it shows without colour too.
+    pub fn selected(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+
+    pub fn focused_border(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Cyan)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! The header: files, counts per outcome, expectations, and how the last reload went.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::engine::Outcome;
+use crate::tui::app::{App, Filter};
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let t = app.theme;
+    let events = app.session.as_ref().map_or(0, |s| s.rows.len());
+    let mut first = vec![
+        Span::styled(" workbench ", t.title()),
+        Span::raw(format!(
+            " rules: {}  scenario: {}  {events} events",
+            app.rules_label, app.scenario_label
+        )),
+    ];
+    if let Some(u) = &app.follow {
+        first.push(Span::styled(format!("  following {u}"), t.key()));
+    }
+    if app.filter != Filter::All {
+        first.push(Span::styled(format!("  filter: {}", app.filter.label()), t.key()));
+    }
+
+    let mut second = vec![Span::raw(" ")];
+    if let Some(s) = &app.session {
+        for (i, o) in [Outcome::Allow, Outcome::Suppress, Outcome::Alert, Outcome::None]
+            .into_iter()
+            .enumerate()
+        {
+            second.push(Span::styled(format!("{o} {}", s.counts[i]), t.outcome(o)));
+            second.push(Span::raw("  "));
+        }
+        let (passed, failed) = s.expectations;
+        second.push(Span::raw(format!(" expectations {passed}/{}", passed + failed)));
+        if failed > 0 {
+            second.push(Span::styled(format!(" ✗{failed}"), t.fail()));
+        }
+        second.push(Span::raw("   "));
+    }
+    if let Some((done, total)) = app.progress {
+        second.push(Span::styled(format!("running… {done}/{total} events  "), t.key()));
+    }
+    match (&app.error, &app.last_reload) {
+        (Some(e), _) => second.push(Span::styled(format!("error: {e}"), t.error())),
+        (None, Some(r)) => second.push(Span::raw(format!(
+            "reloaded {} in {} ms, {} decision{} changed",
+            r.at,
+            r.millis,
+            r.changed,
+            if r.changed == 1 { "" } else { "s" }
+        ))),
+        (None, None) => {}
+    }
+    frame.render_widget(Paragraph::new(vec![Line::from(first), Line::from(second)]), area);
+}

@@ -1,0 +1,89 @@
+//! The explanation panes: Rule match, Suppression, messages.txt and Audit for the selected event.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::{block, inner};
+use crate::tui::app::{App, Pane};
+use crate::tui::content;
+
+fn selected_event(app: &App) -> Option<String> {
+    let s = app.session.as_ref()?;
+    let row = app.selected()?;
+    Some(format!("event #{}", s.rows[row as usize].event_id))
+}
+
+pub fn rule_match(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let lines = app.detail.rule_match.clone();
+    let scroll = app.scroll[Pane::RuleMatch.index()];
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block(app, Pane::RuleMatch, selected_event(app)))
+            .scroll((scroll, 0)),
+        area,
+    );
+}
+
+pub fn suppression(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let lines = app.detail.suppression.clone();
+    let scroll = app.scroll[Pane::Suppression.index()];
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block(app, Pane::Suppression, None))
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
+}
+
+/// The lines delivered up to the cursor, ending at the selected event's own line.
+pub fn messages(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let t = app.theme;
+    frame.render_widget(block(app, Pane::Messages, None), area);
+    let (Some(s), Some(row)) = (&app.session, app.selected()) else {
+        return;
+    };
+    let height = inner(area).height as usize;
+    let upto = s.delivered.partition_point(|&r| r <= row);
+    let own = upto > 0 && s.delivered[upto - 1] == row;
+    let room = if own { height } else { height.saturating_sub(1) };
+    let scroll = app.scroll[Pane::Messages.index()] as usize;
+    let end = upto.saturating_sub(scroll);
+    let start = end.saturating_sub(room);
+    let mut lines: Vec<Line<'static>> = s.delivered[start..end]
+        .iter()
+        .filter_map(|&r| {
+            let line = s.message_line(r)?;
+            Some(if r == row {
+                Line::styled(line, t.selected())
+            } else {
+                Line::raw(line)
+            })
+        })
+        .collect();
+    if !own {
+        let id = s.rows[row as usize].event_id;
+        lines.push(Line::styled(format!("(event #{id} delivered nothing)"), t.dim()));
+    }
+    frame.render_widget(Paragraph::new(lines), inner(area));
+}
+
+/// The selected user's decisions up to the cursor, as the audit showed them then.
+pub fn audit(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let (Some(s), Some(row)) = (&app.session, app.selected()) else {
+        frame.render_widget(block(app, Pane::Audit, None), area);
+        return;
+    };
+    let r = &s.rows[row as usize];
+    let subtitle = format!("{} as of event #{}", r.user_id, r.event_id);
+    let height = inner(area).height as usize;
+    let scroll = app.scroll[Pane::Audit.index()] as usize;
+    let mut lines = content::audit(s, &r.user_id, row, height + scroll, app.theme);
+    lines.truncate(lines.len().saturating_sub(scroll));
+    frame.render_widget(
+        Paragraph::new(lines).block(block(app, Pane::Audit, Some(subtitle))),
+        area,
+    );
+}
