@@ -57,7 +57,9 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
             }
         };
         let v = &decision.verdict;
-        if let Some(m) = Message::for_verdict(rules, event.event_timestamp, &event.user_id, event_id, v) {
+        if let Some(m) =
+            Message::for_verdict(rules, event.event_timestamp, &event.user_id, event_id, v)
+        {
             self.pending.push(m);
         }
         if durability == Durability::Durable {

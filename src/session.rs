@@ -128,7 +128,13 @@ impl Session {
     /// The `messages.txt` line a delivering row wrote.
     pub fn message_line(&self, row: u32) -> Option<String> {
         let r = self.rows.get(row as usize)?;
-        Message::for_verdict(&self.rules, r.event_timestamp, &r.user_id, r.event_id, &r.verdict)
-            .map(|m| m.line())
+        Message::for_verdict(
+            &self.rules,
+            r.event_timestamp,
+            &r.user_id,
+            r.event_id,
+            &r.verdict,
+        )
+        .map(|m| m.line())
     }
 }

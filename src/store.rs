@@ -50,7 +50,6 @@ pub trait StoreTx {
     /// A stored event as it was received (traits included), for explaining it later.
     fn load_event(&mut self, id: i64) -> Result<Option<Event>, StoreError>;
 
-
     /// The user's latest event of `event_type` stored before event `before`.
     fn latest_prior(
         &mut self,

@@ -197,5 +197,9 @@ fn a_50_mb_jsonl_scenario_just_runs() {
     assert!(std::fs::metadata(&path).unwrap().len() > 50_000_000);
     let r = workbench(&["run", p]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("big.jsonl: 200000 events"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("big.jsonl: 200000 events"),
+        "{}",
+        r.stdout
+    );
 }

@@ -63,7 +63,9 @@ fn text(session: &mut Session, user: &str, rows: &[u32]) -> color_eyre::Result<S
             v.outcome,
             v.matched_rule.as_deref().unwrap_or("(no rule)")
         ));
-        let Some((_, d)) = session.explain(row)? else { continue };
+        let Some((_, d)) = session.explain(row)? else {
+            continue;
+        };
         out.push_str("  rule match\n");
         out.push_str(&indent(&content::rule_match(&rules, &d, t)));
         out.push_str("  suppression\n");

@@ -10,7 +10,6 @@ use super::{AuditEntry, DecisionRecord, Durability, Store, StoreError, StoreTx};
 use crate::engine::{Delivery, Outcome, PriorEvent, Window};
 use crate::event::{Event, Timestamp, Traits, format_ts};
 
-
 pub struct SqliteStore {
     conn: Connection,
     batch: Batch,

@@ -46,7 +46,10 @@ impl Pane {
 pub enum Mode {
     Normal,
     Help,
-    FindUser { input: String, error: Option<String> },
+    FindUser {
+        input: String,
+        error: Option<String>,
+    },
 }
 
 /// Which events the Events pane lists.
@@ -170,7 +173,11 @@ impl App {
                 .rows
                 .iter()
                 .enumerate()
-                .map(|(i, r)| old.rows.get(i).is_none_or(|o| differs(&o.verdict, &r.verdict)))
+                .map(|(i, r)| {
+                    old.rows
+                        .get(i)
+                        .is_none_or(|o| differs(&o.verdict, &r.verdict))
+                })
                 .collect(),
             None => vec![false; session.rows.len()],
         };
@@ -261,7 +268,10 @@ impl App {
                     Ok(None) => Detail::default(),
                     Err(e) => Detail {
                         row: Some(row),
-                        rule_match: vec![Line::styled(format!("cannot explain: {e}"), theme.error())],
+                        rule_match: vec![Line::styled(
+                            format!("cannot explain: {e}"),
+                            theme.error(),
+                        )],
                         suppression: Vec::new(),
                     },
                 }
@@ -273,6 +283,19 @@ impl App {
 
 /// Whether a decision changed in a way the team cares about (not just its wording).
 fn differs(a: &Verdict, b: &Verdict) -> bool {
-    (a.outcome, &a.matched_rule, a.action_type, &a.template_name, a.channel, a.reason_code)
-        != (b.outcome, &b.matched_rule, b.action_type, &b.template_name, b.channel, b.reason_code)
+    (
+        a.outcome,
+        &a.matched_rule,
+        a.action_type,
+        &a.template_name,
+        a.channel,
+        a.reason_code,
+    ) != (
+        b.outcome,
+        &b.matched_rule,
+        b.action_type,
+        &b.template_name,
+        b.channel,
+        b.reason_code,
+    )
 }

@@ -26,11 +26,7 @@ pub fn rule_match(rules: &RuleSet, d: &Decision<'_>, theme: Theme) -> Vec<Line<'
             .unwrap_or_default();
         let (symbol, note, style) = match rt.role {
             Role::Disabled => ("·", "disabled".to_string(), theme.dim()),
-            Role::TriggerMiss => (
-                "✗",
-                format!("≠ trigger {}", rule.trigger),
-                theme.dim(),
-            ),
+            Role::TriggerMiss => ("✗", format!("≠ trigger {}", rule.trigger), theme.dim()),
             Role::NoMatch => ("✗", "conditions failed".to_string(), theme.fail()),
             Role::Winner => ("✓", "WINNER".to_string(), theme.winner()),
             Role::Shadowed => ("◐", "also matched (shadowed)".to_string(), theme.shadowed()),
@@ -44,7 +40,10 @@ pub fn rule_match(rules: &RuleSet, d: &Decision<'_>, theme: Theme) -> Vec<Line<'
             continue;
         }
         match &rt.condition {
-            None => out.push(Line::styled("    no conditions: always matches", theme.dim())),
+            None => out.push(Line::styled(
+                "    no conditions: always matches",
+                theme.dim(),
+            )),
             Some(c) => condition(c, 2, theme, &mut out),
         }
     }
@@ -53,7 +52,11 @@ pub fn rule_match(rules: &RuleSet, d: &Decision<'_>, theme: Theme) -> Vec<Line<'
 
 fn condition(c: &CondTrace<'_>, depth: usize, theme: Theme, out: &mut Vec<Line<'static>>) {
     let pad = "  ".repeat(depth);
-    let style = if c.result() { theme.pass() } else { theme.fail() };
+    let style = if c.result() {
+        theme.pass()
+    } else {
+        theme.fail()
+    };
     let head = |text: String| {
         Line::from(vec![
             Span::raw(pad.clone()),
@@ -160,7 +163,13 @@ pub fn suppression(row: &EventResult, d: &Decision<'_>, theme: Theme) -> Vec<Lin
 
 /// The user's decisions up to and including row `upto`, as the audit showed them then; at
 /// most the last `max`.
-pub fn audit(session: &Session, user: &str, upto: u32, max: usize, theme: Theme) -> Vec<Line<'static>> {
+pub fn audit(
+    session: &Session,
+    user: &str,
+    upto: u32,
+    max: usize,
+    theme: Theme,
+) -> Vec<Line<'static>> {
     let Some(rows) = session.by_user.get(user) else {
         return Vec::new();
     };
@@ -178,7 +187,10 @@ pub fn audit(session: &Session, user: &str, upto: u32, max: usize, theme: Theme)
             };
             Line::from(vec![
                 Span::raw(format!("#{:<5} {:<18} ", r.event_id, r.event_type)),
-                Span::styled(format!("{:<8}", v.outcome.as_str()), theme.outcome(v.outcome)),
+                Span::styled(
+                    format!("{:<8}", v.outcome.as_str()),
+                    theme.outcome(v.outcome),
+                ),
                 Span::raw(format!(" {}", v.matched_rule.as_deref().unwrap_or("-"))),
             ])
             .style(style)

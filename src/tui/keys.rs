@@ -54,20 +54,86 @@ const fn bind(
 use KeyCode::{BackTab, Char, Down, End, Home, PageDown, PageUp, Tab, Up};
 
 pub const KEYS: &[Binding] = &[
-    bind(&[Char('j'), Down], "j ↓", "next event (or scroll the focused pane)", Some("j/k step"), Action::Down),
-    bind(&[Char('k'), Up], "k ↑", "previous event (or scroll the focused pane)", None, Action::Up),
+    bind(
+        &[Char('j'), Down],
+        "j ↓",
+        "next event (or scroll the focused pane)",
+        Some("j/k step"),
+        Action::Down,
+    ),
+    bind(
+        &[Char('k'), Up],
+        "k ↑",
+        "previous event (or scroll the focused pane)",
+        None,
+        Action::Up,
+    ),
     bind(&[PageDown], "PgDn", "a page down", None, Action::PageDown),
     bind(&[PageUp], "PgUp", "a page up", None, Action::PageUp),
-    bind(&[Char('g'), Home], "g Home", "first event", Some("g/G first/last"), Action::First),
+    bind(
+        &[Char('g'), Home],
+        "g Home",
+        "first event",
+        Some("g/G first/last"),
+        Action::First,
+    ),
     bind(&[Char('G'), End], "G End", "last event", None, Action::Last),
-    bind(&[Char('u')], "u", "follow the selected user (again: all users)", Some("u follow user"), Action::FollowUser),
-    bind(&[Char('/')], "/", "jump to a user id", Some("/ find user"), Action::FindUser),
-    bind(&[Char('f')], "f", "cycle the outcome filter", Some("f filter"), Action::CycleFilter),
-    bind(&[Char('n')], "n", "next failed expectation or Δ", Some("n/N next ✗/Δ"), Action::NextMark),
-    bind(&[Char('N')], "N", "previous failed expectation or Δ", None, Action::PrevMark),
-    bind(&[Tab], "Tab", "focus the next pane", Some("Tab focus"), Action::FocusNext),
-    bind(&[BackTab], "S-Tab", "focus the previous pane", None, Action::FocusPrev),
-    bind(&[Char('r')], "r", "re-run the scenario", Some("r re-run"), Action::Rerun),
+    bind(
+        &[Char('u')],
+        "u",
+        "follow the selected user (again: all users)",
+        Some("u follow user"),
+        Action::FollowUser,
+    ),
+    bind(
+        &[Char('/')],
+        "/",
+        "jump to a user id",
+        Some("/ find user"),
+        Action::FindUser,
+    ),
+    bind(
+        &[Char('f')],
+        "f",
+        "cycle the outcome filter",
+        Some("f filter"),
+        Action::CycleFilter,
+    ),
+    bind(
+        &[Char('n')],
+        "n",
+        "next failed expectation or Δ",
+        Some("n/N next ✗/Δ"),
+        Action::NextMark,
+    ),
+    bind(
+        &[Char('N')],
+        "N",
+        "previous failed expectation or Δ",
+        None,
+        Action::PrevMark,
+    ),
+    bind(
+        &[Tab],
+        "Tab",
+        "focus the next pane",
+        Some("Tab focus"),
+        Action::FocusNext,
+    ),
+    bind(
+        &[BackTab],
+        "S-Tab",
+        "focus the previous pane",
+        None,
+        Action::FocusPrev,
+    ),
+    bind(
+        &[Char('r')],
+        "r",
+        "re-run the scenario",
+        Some("r re-run"),
+        Action::Rerun,
+    ),
     bind(&[Char('?')], "?", "this help", Some("? help"), Action::Help),
     bind(&[Char('q')], "q", "quit", Some("q quit"), Action::Quit),
     Binding {
@@ -97,7 +163,10 @@ mod tests {
         let k = |c| KeyEvent::new(c, KeyModifiers::NONE);
         assert_eq!(action_for(k(Char('j'))), Some(Action::Down));
         assert_eq!(action_for(k(Down)), Some(Action::Down));
-        assert_eq!(action_for(KeyEvent::new(Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert_eq!(
+            action_for(KeyEvent::new(Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
         assert_eq!(action_for(k(Char('c'))), None);
         let mut seen = Vec::new();
         for b in KEYS {

@@ -18,8 +18,8 @@ use ratatui::crossterm::execute;
 
 use super::app::App;
 use super::theme::Theme;
-use super::update::{self, Command};
 use super::ui;
+use super::update::{self, Command};
 use crate::scenario::Scenario;
 use crate::session::{Session, SessionError, rules_path};
 
@@ -56,9 +56,15 @@ pub fn run(opts: Options) -> color_eyre::Result<()> {
     worker.start(&opts, tx.clone(), &mut app);
 
     let mut terminal = Guard::enter()?;
-    let result = event_loop(&mut terminal.0, &mut app, &rx, &opts, &tx, &mut worker, |rules| {
-        add_watch(&mut watcher, &watched, rules)
-    });
+    let result = event_loop(
+        &mut terminal.0,
+        &mut app,
+        &rx,
+        &opts,
+        &tx,
+        &mut worker,
+        |rules| add_watch(&mut watcher, &watched, rules),
+    );
     drop(terminal);
     result
 }
@@ -80,11 +86,10 @@ fn event_loop(
         terminal.draw(|f| ui::render(f, app))?;
         if event::poll(Duration::from_millis(50))? {
             match event::read()? {
-                Event::Key(k) if k.kind != KeyEventKind::Release => {
-                    if update::key(app, k) == Some(Command::Rerun) {
-                        worker.start(opts, tx.clone(), app);
-                    }
-                }
+                Event::Key(k) if k.kind != KeyEventKind::Release => match update::key(app, k) {
+                    Some(Command::Rerun) => worker.start(opts, tx.clone(), app),
+                    None => {}
+                },
                 Event::Mouse(m) => match m.kind {
                     MouseEventKind::ScrollDown => update::wheel(app, true),
                     MouseEventKind::ScrollUp => update::wheel(app, false),

@@ -15,7 +15,10 @@ pub enum Command {
 pub fn key(app: &mut App, key: KeyEvent) -> Option<Command> {
     match &mut app.mode {
         Mode::Help => {
-            if matches!(key.code, KeyCode::Esc | KeyCode::Char('?' | 'q') | KeyCode::Enter) {
+            if matches!(
+                key.code,
+                KeyCode::Esc | KeyCode::Char('?' | 'q') | KeyCode::Enter
+            ) {
                 app.mode = Mode::Normal;
             }
             None
@@ -102,7 +105,8 @@ pub fn wheel(app: &mut App, down: bool) {
 fn step(app: &mut App, delta: i64) {
     if app.focus != Pane::Events {
         let s = &mut app.scroll[app.focus.index()];
-        *s = (i64::from(*s) + delta.signum() * delta.abs().min(10)).clamp(0, u16::MAX as i64) as u16;
+        *s =
+            (i64::from(*s) + delta.signum() * delta.abs().min(10)).clamp(0, u16::MAX as i64) as u16;
         return;
     }
     let target = (app.cursor as i64 + delta).clamp(0, app.view.len().saturating_sub(1) as i64);

@@ -22,27 +22,41 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         first.push(Span::styled(format!("  following {u}"), t.key()));
     }
     if app.filter != Filter::All {
-        first.push(Span::styled(format!("  filter: {}", app.filter.label()), t.key()));
+        first.push(Span::styled(
+            format!("  filter: {}", app.filter.label()),
+            t.key(),
+        ));
     }
 
     let mut second = vec![Span::raw(" ")];
     if let Some(s) = &app.session {
-        for (i, o) in [Outcome::Allow, Outcome::Suppress, Outcome::Alert, Outcome::None]
-            .into_iter()
-            .enumerate()
+        for (i, o) in [
+            Outcome::Allow,
+            Outcome::Suppress,
+            Outcome::Alert,
+            Outcome::None,
+        ]
+        .into_iter()
+        .enumerate()
         {
             second.push(Span::styled(format!("{o} {}", s.counts[i]), t.outcome(o)));
             second.push(Span::raw("  "));
         }
         let (passed, failed) = s.expectations;
-        second.push(Span::raw(format!(" expectations {passed}/{}", passed + failed)));
+        second.push(Span::raw(format!(
+            " expectations {passed}/{}",
+            passed + failed
+        )));
         if failed > 0 {
             second.push(Span::styled(format!(" ✗{failed}"), t.fail()));
         }
         second.push(Span::raw("   "));
     }
     if let Some((done, total)) = app.progress {
-        second.push(Span::styled(format!("running… {done}/{total} events  "), t.key()));
+        second.push(Span::styled(
+            format!("running… {done}/{total} events  "),
+            t.key(),
+        ));
     }
     match (&app.error, &app.last_reload) {
         (Some(e), _) => second.push(Span::styled(format!("error: {e}"), t.error())),
@@ -55,5 +69,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         ))),
         (None, None) => {}
     }
-    frame.render_widget(Paragraph::new(vec![Line::from(first), Line::from(second)]), area);
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(first), Line::from(second)]),
+        area,
+    );
 }

@@ -88,14 +88,17 @@ pub fn error_popup(frame: &mut Frame<'_>, area: Rect, app: &App, err: &str) {
         "fix the file and save it to load"
     };
     frame.render_widget(
-        Paragraph::new(vec![Line::styled(err.to_string(), t.error()), Line::styled(keep, t.dim())])
-            .wrap(Wrap { trim: false })
-            .block(
-                Block::new()
-                    .borders(Borders::ALL)
-                    .border_style(t.error())
-                    .title(Line::styled(" Reload failed ", t.error())),
-            ),
+        Paragraph::new(vec![
+            Line::styled(err.to_string(), t.error()),
+            Line::styled(keep, t.dim()),
+        ])
+        .wrap(Wrap { trim: false })
+        .block(
+            Block::new()
+                .borders(Borders::ALL)
+                .border_style(t.error())
+                .title(Line::styled(" Reload failed ", t.error())),
+        ),
         rect,
     );
 }

@@ -48,7 +48,11 @@ pub fn messages(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let height = inner(area).height as usize;
     let upto = s.delivered.partition_point(|&r| r <= row);
     let own = upto > 0 && s.delivered[upto - 1] == row;
-    let room = if own { height } else { height.saturating_sub(1) };
+    let room = if own {
+        height
+    } else {
+        height.saturating_sub(1)
+    };
     let scroll = app.scroll[Pane::Messages.index()] as usize;
     let end = upto.saturating_sub(scroll);
     let start = end.saturating_sub(room);
@@ -65,7 +69,10 @@ pub fn messages(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .collect();
     if !own {
         let id = s.rows[row as usize].event_id;
-        lines.push(Line::styled(format!("(event #{id} delivered nothing)"), t.dim()));
+        lines.push(Line::styled(
+            format!("(event #{id} delivered nothing)"),
+            t.dim(),
+        ));
     }
     frame.render_widget(Paragraph::new(lines), inner(area));
 }
