@@ -15,14 +15,25 @@ use workbench::tui::theme::Theme;
 use workbench::tui::{ui, update};
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn scenario(dir: &Path, events: usize) -> std::path::PathBuf {
     let path = dir.join(format!("tui-{events}.jsonl"));
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     let users = (events / 10).max(1);
-    generate(GenSpec { users, events, seed: 7 }, &mut out).unwrap();
+    generate(
+        GenSpec {
+            users,
+            events,
+            seed: 7,
+        },
+        &mut out,
+    )
+    .unwrap();
     path
 }
 
@@ -48,12 +59,19 @@ fn main() {
     let small = scenario(dir.path(), 100_000);
     let (_, reload) = load(&small);
     let (_, reload2) = load(&small);
-    println!("reload of 100000 events (load + run + index), best of 2: {:.0} ms", reload.min(reload2).as_secs_f64() * 1e3);
+    println!(
+        "reload of 100000 events (load + run + index), best of 2: {:.0} ms",
+        reload.min(reload2).as_secs_f64() * 1e3
+    );
 
     let big = scenario(dir.path(), events);
     let (session, took) = load(&big);
     println!("load of {events} events: {:.1} s", took.as_secs_f64());
-    let mut app = App::new("rules/rules.yaml".into(), big.display().to_string(), Theme { color: true });
+    let mut app = App::new(
+        "rules/rules.yaml".into(),
+        big.display().to_string(),
+        Theme { color: true },
+    );
     app.loaded(Ok(session), "00:00:00".into(), took.as_millis());
 
     let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
@@ -62,18 +80,30 @@ fn main() {
     println!("| 200x50 frame over {events} events | mean frame time |");
     println!("|---|---:|");
     let first = per_frame(&app, &mut term, frames);
-    println!("| cursor on the first event | {:.3} ms |", first.as_secs_f64() * 1e3);
+    println!(
+        "| cursor on the first event | {:.3} ms |",
+        first.as_secs_f64() * 1e3
+    );
     update::update(&mut app, Action::Last);
     let last = per_frame(&app, &mut term, frames);
-    println!("| cursor on the last event | {:.3} ms |", last.as_secs_f64() * 1e3);
+    println!(
+        "| cursor on the last event | {:.3} ms |",
+        last.as_secs_f64() * 1e3
+    );
     for _ in 0..(events / 2 / 50).max(1) {
         update::update(&mut app, Action::PageUp);
     }
     let middle = per_frame(&app, &mut term, frames);
-    println!("| cursor mid-stream | {:.3} ms |", middle.as_secs_f64() * 1e3);
+    println!(
+        "| cursor mid-stream | {:.3} ms |",
+        middle.as_secs_f64() * 1e3
+    );
     update::update(&mut app, Action::FollowUser);
     let follow = per_frame(&app, &mut term, frames);
-    println!("| following one user | {:.3} ms |", follow.as_secs_f64() * 1e3);
+    println!(
+        "| following one user | {:.3} ms |",
+        follow.as_secs_f64() * 1e3
+    );
     update::update(&mut app, Action::FollowUser);
 
     // A key press: move the cursor (re-explaining the event from the scratch DB) and redraw.
@@ -83,9 +113,15 @@ fn main() {
         update::update(&mut app, if i % 2 == 0 { Action::Down } else { Action::Up });
         term.draw(|f| ui::render(f, &app)).unwrap();
     }
-    println!("| step + redraw (j/k) | {:.3} ms |", (t.elapsed() / steps).as_secs_f64() * 1e3);
+    println!(
+        "| step + redraw (j/k) | {:.3} ms |",
+        (t.elapsed() / steps).as_secs_f64() * 1e3
+    );
     let t = Instant::now();
     update::update(&mut app, Action::CycleFilter);
     term.draw(|f| ui::render(f, &app)).unwrap();
-    println!("| outcome filter over every event + redraw | {:.1} ms |", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "| outcome filter over every event + redraw | {:.1} ms |",
+        t.elapsed().as_secs_f64() * 1e3
+    );
 }
