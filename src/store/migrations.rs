@@ -41,7 +41,8 @@ pub const MIGRATIONS: &[&str] = &[
         channel TEXT,
         created_at TEXT NOT NULL
     );
-    CREATE INDEX ix_decisions_user ON decisions (user_id, id);
+    -- A user's decisions (the audit) are found through ix_events_user_type: same ids.
+
 
     CREATE TABLE send_requests (
         id INTEGER PRIMARY KEY,

@@ -123,7 +123,10 @@ impl Store for SqliteStore {
             "SELECT * FROM (
                 SELECT id, event_id, event_type, event_timestamp, matched_rule, action_type,
                        template_name, channel, outcome, reason, reason_code, created_at
-                FROM decisions WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2
+                FROM decisions
+                WHERE id IN (SELECT id FROM events WHERE user_id = ?1)
+                ORDER BY id DESC LIMIT ?2
+
              ) ORDER BY id",
         )?;
         let rows = stmt.query_map(params![user_id, limit], |r| {
