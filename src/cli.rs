@@ -5,6 +5,7 @@ mod check;
 mod explain;
 mod generate;
 mod run;
+mod serve;
 mod tui;
 
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Run scenario files through the engine and check their expectations.
     Run(run::RunArgs),
+    /// Serve the HTTP API (the seed's service) on the same engine.
+    Serve(serve::ServeArgs),
     /// Load and validate a rules file.
     Check(check::CheckArgs),
     /// Generate a deterministic synthetic event stream as JSON Lines.
@@ -46,6 +49,7 @@ pub fn main() -> ExitCode {
         Command::Explain(a) => explain::explain(a),
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::check(a),
+        Command::Serve(a) => serve::serve(a),
         Command::Gen(a) => generate::generate(a),
     };
     match result {

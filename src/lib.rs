@@ -10,6 +10,7 @@ pub mod report;
 pub mod rules;
 pub mod runner;
 pub mod scenario;
+pub mod serve;
 pub mod session;
 pub mod source;
 pub mod store;

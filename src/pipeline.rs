@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::engine::{self, Decision, History};
 use crate::event::Event;
 use crate::provider::{Message, Provider};
-use crate::rules::RuleSet;
+use crate::rules::{Channel, RuleSet};
 use crate::store::{DecisionRecord, Durability, Store, StoreError, StoreTx};
 
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +70,12 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
 
     /// Make everything processed so far durable, then deliver what is still pending.
     pub fn finish(&mut self) -> Result<(), PipelineError> {
-        self.store.flush()?;
+        if let Err(e) = self.store.flush() {
+            // The open group was not committed: its messages must never be delivered.
+            self.pending.clear();
+            return Err(e.into());
+        }
+
         self.deliver_pending()?;
         self.provider.flush().map_err(PipelineError::Deliver)
     }
@@ -96,10 +101,56 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
     }
 
     fn deliver_pending(&mut self) -> Result<(), PipelineError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut ids = Vec::with_capacity(self.pending.len());
         for m in self.pending.drain(..) {
             self.provider.deliver(&m).map_err(PipelineError::Deliver)?;
+            ids.push(m.event_id);
         }
+        self.provider.flush().map_err(PipelineError::Deliver)?;
+        self.store.mark_delivered(&ids)?;
         Ok(())
+    }
+
+    /// After a crash: write the messages of committed send requests that never reached the
+    /// provider (`written` says which event ids the provider already has). Returns how many
+    /// were written.
+    pub fn recover(
+        &mut self,
+        rules: &RuleSet,
+        written: impl Fn(i64) -> bool,
+    ) -> Result<usize, PipelineError> {
+        let open = self.store.undelivered()?;
+        let mut count = 0;
+        for req in &open {
+            if written(req.event_id) {
+                continue;
+            }
+            let channel = Channel::parse(&req.channel).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "send request {}: channel `{}`",
+                    req.event_id, req.channel
+                ))
+            })?;
+            let rule = req.reason.strip_prefix("rule:").unwrap_or(&req.reason);
+            let m = Message {
+                event_timestamp: req.event_timestamp,
+                user_id: req.user_id.clone(),
+                template: req.template_name.as_str().into(),
+                channel: channel.as_str(),
+                event_id: req.event_id,
+                rule: rule.into(),
+                text: rules.text(&req.template_name).to_string(),
+            };
+            self.provider.deliver(&m).map_err(PipelineError::Deliver)?;
+            count += 1;
+        }
+        self.provider.flush().map_err(PipelineError::Deliver)?;
+        let ids: Vec<i64> = open.iter().map(|r| r.event_id).collect();
+        self.store.mark_delivered(&ids)?;
+        Ok(count)
     }
 }
 

@@ -107,6 +107,28 @@ impl Provider for MessagesFile {
     }
 }
 
+/// The event ids that already have a line in a `messages.txt` (empty when it does not exist).
+pub fn written_event_ids(path: &Path) -> io::Result<std::collections::HashSet<i64>> {
+    use std::io::BufRead;
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Default::default()),
+        Err(e) => return Err(e),
+    };
+    let mut ids = std::collections::HashSet::new();
+    for line in io::BufReader::new(file).lines() {
+        let line = line?;
+        if let Some(id) = line
+            .split(" | ")
+            .find_map(|f| f.strip_prefix("event_id="))
+            .and_then(|v| v.parse().ok())
+        {
+            ids.insert(id);
+        }
+    }
+    Ok(ids)
+}
+
 /// Keeps nothing: for runs that do not write `messages.txt`.
 pub struct Discard;
 

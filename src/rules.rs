@@ -65,6 +65,9 @@ macro_rules! display_as_snake {
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$v => $s),* }
             }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some(Self::$v),)* _ => None }
+            }
         }
         impl fmt::Display for $t {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -37,6 +37,12 @@ pub trait Store {
         Ok(())
     }
 
+    /// Record that these events' messages reached the provider.
+    fn mark_delivered(&mut self, event_ids: &[i64]) -> Result<(), StoreError>;
+
+    /// Send requests whose message may not have reached the provider (a crash in between).
+    fn undelivered(&mut self) -> Result<Vec<SendRequest>, StoreError>;
+
     /// A user's decisions in processing order; with `limit`, only the most recent ones.
     fn audit(&mut self, user_id: &str, limit: Option<usize>)
     -> Result<Vec<AuditEntry>, StoreError>;
@@ -88,6 +94,18 @@ pub struct DecisionRecord<'a> {
     pub event: &'a Event,
     pub verdict: &'a Verdict,
     pub decided_at: DateTime<Utc>,
+}
+
+/// A stored send request, as needed to write its message again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendRequest {
+    pub event_id: i64,
+    pub user_id: String,
+    pub event_timestamp: DateTime<Utc>,
+    pub template_name: String,
+    pub channel: String,
+    /// `rule:NAME`, as in messages.txt.
+    pub reason: String,
 }
 
 /// One line of a user's audit (SPEC §5).

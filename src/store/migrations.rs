@@ -56,6 +56,7 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX ix_send_requests_key ON send_requests (user_id, template_name, event_timestamp);
 
+
     CREATE TABLE suppressions (
         id INTEGER PRIMARY KEY,
         user_id TEXT NOT NULL,
@@ -64,5 +65,11 @@ pub const MIGRATIONS: &[&str] = &[
         suppression_reason TEXT NOT NULL,
         created_at TEXT NOT NULL
     );
+    ",
+    // 2: which send requests have their messages.txt line, so a crash between the commit
+    // and the write is repaired at start (the line is written exactly once).
+    "
+    ALTER TABLE send_requests ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX ix_send_requests_undelivered ON send_requests (id) WHERE delivered = 0;
     ",
 ];

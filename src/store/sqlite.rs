@@ -6,7 +6,7 @@ use chrono::{DateTime, Days, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::migrations::MIGRATIONS;
-use super::{AuditEntry, DecisionRecord, Durability, Store, StoreError, StoreTx};
+use super::{AuditEntry, DecisionRecord, Durability, SendRequest, Store, StoreError, StoreTx};
 use crate::engine::{Delivery, Outcome, PriorEvent, Window};
 use crate::event::{Event, Timestamp, Traits, format_ts};
 
@@ -113,6 +113,52 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn mark_delivered(&mut self, event_ids: &[i64]) -> Result<(), StoreError> {
+        if event_ids.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.unchecked_transaction()?;
+        {
+            let mut stmt =
+                tx.prepare_cached("UPDATE send_requests SET delivered = 1 WHERE id = ?1")?;
+            for id in event_ids {
+                stmt.execute([id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn undelivered(&mut self) -> Result<Vec<SendRequest>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT event_id, user_id, event_timestamp, template_name, channel, reason
+             FROM send_requests WHERE delivered = 0 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (event_id, user_id, ts, template_name, channel, reason) = row?;
+            out.push(SendRequest {
+                event_id,
+                user_id,
+                event_timestamp: parse_ts(ts)?,
+                template_name,
+                channel,
+                reason,
+            });
+        }
+        Ok(out)
+    }
+
     fn audit(
         &mut self,
         user_id: &str,
@@ -164,7 +210,14 @@ impl Batch {
     fn commit(&mut self, conn: &Connection) -> Result<(), StoreError> {
         self.open = false;
         self.pending = 0;
-        conn.prepare_cached("COMMIT")?.execute([])?;
+        if let Err(e) = conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]))
+        {
+            // A failed COMMIT can leave the transaction open: end it, nothing was written.
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.into());
+        }
         Ok(())
     }
 }

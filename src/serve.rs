@@ -1,0 +1,141 @@
+//! `workbench serve`: the seed's HTTP API on the same pipeline as `run` and the TUI (axum +
+//! tokio; SQLite behind a single writer thread that commits in groups).
+
+pub mod api;
+pub mod config;
+mod rejection;
+pub mod writer;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use config::{Config, Database, Flags};
+use writer::{Writer, WriterHandle};
+
+use crate::pipeline::{Pipeline, PipelineError};
+use crate::provider::{MessagesFile, written_event_ids};
+use crate::rules::{RuleSet, RulesError};
+use crate::store::{SqliteStore, StoreError};
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error("database `{path}`: {source}")]
+    Database { path: String, source: StoreError },
+    #[error("messages file `{path}`: {source}")]
+    Messages {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("recovering undelivered messages: {0}")]
+    Recover(#[from] PipelineError),
+}
+
+/// A started service: rules loaded, database migrated, undelivered messages recovered.
+pub struct Service {
+    pub writer: Writer,
+    pub recovered: usize,
+}
+
+impl Service {
+    pub fn start(config: &Config) -> Result<Service, StartError> {
+        let rules = Arc::new(RuleSet::load(&config.rules_path)?);
+        let Database::Sqlite(path) = &config.database;
+        let db_err = |source| StartError::Database {
+            path: path.display().to_string(),
+            source,
+        };
+        // Commits happen per group of queued events (`Pipeline::finish`), never implicitly.
+        let store = SqliteStore::open(path).map_err(db_err)?.batched(usize::MAX);
+        let messages = MessagesFile::append(&config.messages_path, false).map_err(|source| {
+            StartError::Messages {
+                path: config.messages_path.display().to_string(),
+                source,
+            }
+        })?;
+        let mut pipeline = Pipeline::new(store, messages);
+        let written =
+            written_event_ids(&config.messages_path).map_err(|source| StartError::Messages {
+                path: config.messages_path.display().to_string(),
+                source,
+            })?;
+        let recovered = pipeline.recover(&rules, |id| written.contains(&id))?;
+        Ok(Service {
+            writer: Writer::start(pipeline, rules),
+            recovered,
+        })
+    }
+}
+
+pub fn router(writer: WriterHandle) -> Router {
+    let api = Router::new()
+        .route("/events", post(api::post_event))
+        .route("/events/", post(api::post_event))
+        .route("/audit/{user_id}", get(api::audit))
+        .route("/health", get(api::health))
+        .with_state(writer)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    api.merge(SwaggerUi::new("/docs").url("/openapi.json", api::ApiDoc::openapi()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}
+
+/// Serve until `shutdown` resolves, then finish in-flight requests and every queued event.
+pub async fn run(
+    listener: TcpListener,
+    service: Service,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(service.writer.handle.clone());
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    // The router (and its handles) are gone: the writer drains its queue and stops.
+    tokio::task::spawn_blocking(move || service.writer.join())
+        .await
+        .ok();
+    result
+}
+
+/// SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+pub fn address(config: &Config) -> SocketAddr {
+    SocketAddr::new(config.host, config.port)
+}

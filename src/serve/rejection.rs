@@ -1,0 +1,150 @@
+//! Client errors as FastAPI shapes them: 422 `{"detail": [{"loc", "msg", "type"}]}` naming
+//! the field, 413 for an oversized body. Never a 500 for what a client sent.
+
+use axum::Json;
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use serde_path_to_error::Segment;
+
+/// A 422 with one error.
+pub fn invalid(loc: Vec<Value>, msg: &str, kind: &str) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({"detail": [{"loc": loc, "msg": msg, "type": kind}]})),
+    )
+        .into_response()
+}
+
+/// The body could not be read: too large (413) or broken.
+pub fn body(r: BytesRejection) -> Response {
+    let status = r.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return (
+            status,
+            Json(json!({"detail": "request body is larger than 1 MiB"})),
+        )
+            .into_response();
+    }
+    (status, Json(json!({"detail": r.body_text()}))).into_response()
+}
+
+/// Parse a JSON body into `T`, or the 422 naming what is wrong and where.
+#[allow(clippy::result_large_err)]
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
+    // Serde would read a struct from a JSON array too; the API takes objects only.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b == b'[') {
+        return Err(invalid(
+            vec![json!("body")],
+            "Input should be a JSON object",
+            "model_attributes_type",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let mut loc = vec![json!("body")];
+        for seg in e.path().iter() {
+            match seg {
+                Segment::Seq { index } => loc.push(json!(index)),
+                Segment::Map { key } => loc.push(json!(key)),
+                Segment::Enum { variant } => loc.push(json!(variant)),
+                Segment::Unknown => {}
+            }
+        }
+        let inner = e.inner();
+        let text = inner.to_string();
+        let text = text
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if inner.is_syntax() || inner.is_eof() {
+            return invalid(
+                vec![json!("body"), json!(inner.column())],
+                &format!("JSON decode error: {text}"),
+                "json_invalid",
+            );
+        }
+        if let Some(field) = text
+            .strip_prefix("missing field `")
+            .and_then(|r| r.strip_suffix('`'))
+        {
+            loc.push(json!(field));
+            return invalid(loc, "Field required", "missing");
+        }
+        let kind = if text.starts_with("invalid type") {
+            "type_error"
+        } else {
+            "value_error"
+        };
+        invalid(loc, &text, kind)
+    })?;
+    de.end().map_err(|e| {
+        let text = e.to_string();
+        let text = text
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        invalid(
+            vec![json!("body"), json!(e.column())],
+            &format!("JSON decode error: {text}"),
+            "json_invalid",
+        )
+    })?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventInput;
+
+    async fn detail(bytes: &[u8]) -> (StatusCode, Value) {
+        let resp = parse_json::<EventInput>(bytes).unwrap_err();
+        let status = resp.status();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn each_client_error_names_its_field() {
+        let cases: &[(&[u8], Value, &str)] = &[
+            (b"{", json!(["body", 1]), "json_invalid"),
+            (b"[1]", json!(["body"]), "model_attributes_type"),
+            (b"3", json!(["body"]), "type_error"),
+
+            (br#"{"event_type":"x","event_timestamp":"2024-01-15T10:30:00Z"}"#, json!(["body", "user_id"]), "missing"),
+            (br#"{"user_id":"","event_type":"x","event_timestamp":"2024-01-15T10:30:00Z"}"#, json!(["body", "user_id"]), "value_error"),
+            (br#"{"user_id":7,"event_type":"x","event_timestamp":"2024-01-15T10:30:00Z"}"#, json!(["body", "user_id"]), "type_error"),
+            (br#"{"user_id":"u","event_type":"x","event_timestamp":"2024-01-15T10:30:00"}"#, json!(["body", "event_timestamp"]), "value_error"),
+            (br#"{"user_id":"u","event_type":"x","event_timestamp":"2024-01-15T10:30:00Z","user_traits":{"marketing_opt_in":"yes"}}"#, json!(["body", "user_traits", "marketing_opt_in"]), "type_error"),
+            (br#"{"user_id":"u","event_type":"x","event_timestamp":"2024-01-15T10:30:00Z","properties":[]}"#, json!(["body", "properties"]), "type_error"),
+        ];
+        for (body, loc, kind) in cases {
+            let (status, v) = detail(body).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(&v["detail"][0]["loc"], loc, "{v}");
+            assert_eq!(v["detail"][0]["type"], *kind, "{v}");
+            assert!(
+                v["detail"][0]["msg"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty())
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_typed_properties_are_not_an_error() {
+        let ok: EventInput = parse_json(
+            br#"{"user_id":"u","event_type":"x","event_timestamp":"2024-01-15T10:30:00Z","properties":{"attempt_number":"three"},"extra":1}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.user_id.0, "u");
+    }
+}
