@@ -8,7 +8,51 @@ pub use json::json;
 pub use junit::junit;
 pub use text::text;
 
-use crate::runner::{EventResult, FileRun};
+use crate::runner::{Coverage, EventResult, FileRun};
+
+/// What a report needs besides the runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `--min-coverage`: the share (percent) of enabled rules that must match at least once.
+    pub min_coverage: Option<f64>,
+}
+
+impl Options {
+    pub fn coverage_fails(&self, c: &Coverage) -> bool {
+        self.min_coverage.is_some_and(|min| c.percent() < min)
+    }
+}
+
+/// `rules/rules.yaml: 3 of 4 enabled rules matched; never matched: x (line 53)`.
+pub fn coverage_text(c: &Coverage, opts: &Options) -> String {
+    let mut s = format!(
+        "{}: {} of {} enabled rules matched",
+        c.rules, c.matched, c.enabled
+    );
+    if !c.never_matched.is_empty() {
+        let names: Vec<String> = c
+            .never_matched
+            .iter()
+            .map(|(n, line)| match line {
+                Some(l) => format!("{n} (line {l})"),
+                None => n.clone(),
+            })
+            .collect();
+        s.push_str(&format!("; never matched: {}", names.join(", ")));
+    }
+    if let (true, Some(min)) = (opts.coverage_fails(c), opts.min_coverage) {
+        s.push_str(&format!(" — below the required {min}%"));
+    }
+    s
+}
+
+/// Whether the run as a whole failed: a failed expectation or coverage below the minimum.
+pub fn failed(runs: &[FileRun], opts: &Options) -> bool {
+    totals(runs).1 > 0
+        || crate::runner::coverage(runs)
+            .iter()
+            .any(|c| opts.coverage_fails(c))
+}
 
 /// Totals over every file: (passed, failed) expectations.
 pub fn totals(runs: &[FileRun]) -> (usize, usize) {

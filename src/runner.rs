@@ -27,6 +27,8 @@ pub struct EventResult {
     pub verdict: Verdict,
     /// `None` when the event has no expectation.
     pub mismatches: Option<Vec<Mismatch>>,
+    /// Rules (indexes into the rule set) that also matched but lost to the winner.
+    pub shadowed: Box<[u16]>,
 }
 
 impl EventResult {
@@ -75,6 +77,7 @@ pub fn run<S: Store, P: Provider>(
             }
         };
         let p = pipeline.process(rules, &step.event, step.received_at)?;
+        let shadowed = p.decision.trace.shadowed().map(|r| r.rule as u16).collect();
         let verdict = p.decision.verdict;
         out.push(EventResult {
             step: i as u32,
@@ -85,6 +88,7 @@ pub fn run<S: Store, P: Provider>(
             event_id: p.event_id,
             mismatches: step.expect.as_ref().map(|e| e.check(&verdict)),
             verdict,
+            shadowed,
         });
         if i % 1024 == 1023 {
             progress(i + 1);
@@ -95,27 +99,37 @@ pub fn run<S: Store, P: Provider>(
     Ok(out)
 }
 
-/// Per-rule counts over a run, in rule order; `None` collects events no rule matched.
+/// Per-rule counts over a run, in rule order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RuleStats {
     pub rule: Arc<str>,
+    pub enabled: bool,
     pub matched: usize,
     pub allowed: usize,
     pub suppressed: usize,
     pub alerted: usize,
+    /// Events where it also matched but an earlier rule won.
+    pub shadowed: usize,
 }
 
+/// Per-rule counts and the number of events no rule matched.
 pub fn rule_stats(rules: &RuleSet, results: &[EventResult]) -> (Vec<RuleStats>, usize) {
     let mut stats: Vec<RuleStats> = rules
         .rules
         .iter()
         .map(|r| RuleStats {
             rule: r.name.clone(),
+            enabled: r.enabled,
             ..RuleStats::default()
         })
         .collect();
     let mut unmatched = 0;
     for r in results {
+        for &i in r.shadowed.iter() {
+            if let Some(s) = stats.get_mut(i as usize) {
+                s.shadowed += 1;
+            }
+        }
         let Some(name) = &r.verdict.matched_rule else {
             unmatched += 1;
             continue;
@@ -132,4 +146,66 @@ pub fn rule_stats(rules: &RuleSet, results: &[EventResult]) -> (Vec<RuleStats>, 
         }
     }
     (stats, unmatched)
+}
+
+/// Rule coverage over every run that used one rules file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Coverage {
+    pub rules: String,
+    pub enabled: usize,
+    pub matched: usize,
+    /// Enabled rules that never matched, with their line in the rules file.
+    pub never_matched: Vec<(String, Option<usize>)>,
+}
+
+impl Coverage {
+    pub fn percent(&self) -> f64 {
+        if self.enabled == 0 {
+            100.0
+        } else {
+            100.0 * self.matched as f64 / self.enabled as f64
+        }
+    }
+}
+
+/// Coverage per rules file, in the order the files were first used.
+pub fn coverage(runs: &[FileRun]) -> Vec<Coverage> {
+    let mut out: Vec<(PathBuf, Vec<bool>, Arc<RuleSet>)> = Vec::new();
+    for run in runs {
+        let i = match out.iter().position(|(p, _, _)| *p == run.rules_path) {
+            Some(i) => i,
+            None => {
+                out.push((
+                    run.rules_path.clone(),
+                    vec![false; run.rules.rules.len()],
+                    run.rules.clone(),
+                ));
+                out.len() - 1
+            }
+        };
+        let (stats, _) = rule_stats(&run.rules, &run.results);
+        for (seen, s) in out[i].1.iter_mut().zip(stats) {
+            *seen |= s.matched > 0;
+        }
+    }
+    out.into_iter()
+        .map(|(path, seen, rules)| {
+            let enabled: Vec<_> = rules
+                .rules
+                .iter()
+                .zip(&seen)
+                .filter(|(r, _)| r.enabled)
+                .collect();
+            Coverage {
+                rules: path.display().to_string(),
+                enabled: enabled.len(),
+                matched: enabled.iter().filter(|(_, s)| **s).count(),
+                never_matched: enabled
+                    .iter()
+                    .filter(|(_, s)| !**s)
+                    .map(|(r, _)| (r.name.to_string(), r.pos.map(|p| p.line)))
+                    .collect(),
+            }
+        })
+        .collect()
 }

@@ -203,3 +203,43 @@ fn a_50_mb_jsonl_scenario_just_runs() {
         r.stdout
     );
 }
+
+#[test]
+fn min_coverage_fails_when_an_enabled_rule_never_matched() {
+    let r = workbench(&["run", "scenarios/payment_failures.yaml", "--min-coverage"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains(
+        "coverage rules/rules.yaml: 2 of 4 enabled rules matched; never matched: welcome_email (line 3), bank_link_nudge (line 20) — below the required 100%"
+    ), "{}", r.stdout);
+    let r = workbench(&[
+        "run",
+        "scenarios/payment_failures.yaml",
+        "--min-coverage",
+        "50",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let r = workbench(&["run", "scenarios", "--min-coverage"]);
+    assert_eq!(
+        r.code, 0,
+        "every rule matches somewhere in the bundled scenarios"
+    );
+    let j = workbench(&[
+        "run",
+        "scenarios/payment_failures.yaml",
+        "--min-coverage",
+        "--format",
+        "junit",
+    ]);
+    assert_eq!(j.code, 1);
+    assert!(
+        j.stdout
+            .contains("rule `welcome_email` (line 3) never matched"),
+        "{}",
+        j.stdout
+    );
+    let j = workbench(&["run", "scenarios/payment_failures.yaml", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(v["coverage"][0]["matched"], 2);
+    assert_eq!(v["coverage"][0]["never_matched"][0][0], "welcome_email");
+    assert_eq!(v["files"][0]["rule_stats"][3]["shadowed"], 2);
+}

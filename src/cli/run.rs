@@ -37,6 +37,10 @@ pub struct RunArgs {
     /// Append the delivered `messages.txt` lines to this file.
     #[arg(long)]
     messages: Option<PathBuf>,
+    /// Fail (exit 1) when fewer than PERCENT of the enabled rules matched at least once
+    /// (alone: 100, every enabled rule must match).
+    #[arg(long, value_name = "PERCENT", num_args = 0..=1, default_missing_value = "100")]
+    min_coverage: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -98,10 +102,13 @@ pub fn run(args: RunArgs) -> color_eyre::Result<ExitCode> {
         });
     }
 
+    let opts = report::Options {
+        min_coverage: args.min_coverage,
+    };
     let out = match args.format {
-        Format::Text => report::text(&runs),
-        Format::Json => report::json(&runs),
-        Format::Junit => report::junit(&runs),
+        Format::Text => report::text(&runs, &opts),
+        Format::Json => report::json(&runs, &opts),
+        Format::Junit => report::junit(&runs, &opts),
     };
     match &args.output {
         Some(p) => {
@@ -109,8 +116,7 @@ pub fn run(args: RunArgs) -> color_eyre::Result<ExitCode> {
         }
         None => print!("{out}"),
     }
-    let (_, failed) = report::totals(&runs);
-    Ok(if failed > 0 {
+    Ok(if report::failed(&runs, &opts) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -2,16 +2,25 @@
 
 use serde::Serialize;
 
-use super::totals;
+use super::{Options, totals};
 use crate::engine::Verdict;
 use crate::event::format_ts;
-use crate::runner::{FileRun, RuleStats, rule_stats};
+use crate::runner::{Coverage, FileRun, RuleStats, coverage, rule_stats};
 use crate::scenario::Mismatch;
 
 #[derive(Serialize)]
 struct Report<'a> {
     files: Vec<File<'a>>,
+    coverage: Vec<CoverageEntry>,
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct CoverageEntry {
+    #[serde(flatten)]
+    coverage: Coverage,
+    percent: f64,
+    passed: bool,
 }
 
 #[derive(Serialize)]
@@ -47,7 +56,7 @@ struct Summary {
     failed: usize,
 }
 
-pub fn json(runs: &[FileRun]) -> String {
+pub fn json(runs: &[FileRun], opts: &Options) -> String {
     let files = runs
         .iter()
         .map(|run| {
@@ -77,8 +86,17 @@ pub fn json(runs: &[FileRun]) -> String {
         })
         .collect();
     let (passed, failed) = totals(runs);
+    let coverage = coverage(runs)
+        .into_iter()
+        .map(|c| CoverageEntry {
+            percent: (c.percent() * 10.0).round() / 10.0,
+            passed: !opts.coverage_fails(&c),
+            coverage: c,
+        })
+        .collect();
     let report = Report {
         files,
+        coverage,
         summary: Summary {
             files: runs.len(),
             events: runs.iter().map(|r| r.results.len()).sum(),

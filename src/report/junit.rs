@@ -2,10 +2,10 @@
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{event_label, mismatch_text};
-use crate::runner::FileRun;
+use super::{Options, event_label, mismatch_text};
+use crate::runner::{FileRun, coverage};
 
-pub fn junit(runs: &[FileRun]) -> String {
+pub fn junit(runs: &[FileRun], opts: &Options) -> String {
     let mut report = Report::new("workbench");
     for run in runs {
         let path = run.scenario.path.display().to_string();
@@ -27,6 +27,33 @@ pub fn junit(runs: &[FileRun]) -> String {
             };
             let mut case = TestCase::new(event_label(r), status);
             case.set_classname(path.clone());
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    // Coverage: one testcase per enabled rule; one that never matched fails under
+    // `--min-coverage` when the share is below it, and is reported as skipped otherwise.
+    for c in coverage(runs) {
+        let mut suite = TestSuite::new(format!("coverage {}", c.rules));
+        let fails = opts.coverage_fails(&c);
+        for (rule, line) in &c.never_matched {
+            let mut status = if fails {
+                TestCaseStatus::non_success(NonSuccessKind::Failure)
+            } else {
+                TestCaseStatus::skipped()
+            };
+            let at = line.map(|l| format!(" (line {l})")).unwrap_or_default();
+            status.set_message(format!("rule `{rule}`{at} never matched"));
+            let mut case = TestCase::new(format!("rule {rule} matches"), status);
+            case.set_classname(c.rules.clone());
+            suite.add_test_case(case);
+        }
+        if c.never_matched.is_empty() {
+            let mut case = TestCase::new(
+                format!("all {} enabled rules match", c.enabled),
+                TestCaseStatus::success(),
+            );
+            case.set_classname(c.rules.clone());
             suite.add_test_case(case);
         }
         report.add_test_suite(suite);

@@ -2,10 +2,10 @@
 
 use std::fmt::Write;
 
-use super::{event_label, mismatch_text, totals};
-use crate::runner::{FileRun, rule_stats};
+use super::{Options, coverage_text, event_label, mismatch_text, totals};
+use crate::runner::{FileRun, coverage, rule_stats};
 
-pub fn text(runs: &[FileRun]) -> String {
+pub fn text(runs: &[FileRun], opts: &Options) -> String {
     let mut out = String::new();
     for run in runs {
         let path = run.scenario.path.display();
@@ -36,20 +36,28 @@ pub fn text(runs: &[FileRun]) -> String {
             .map(|s| s.rule.len())
             .max()
             .unwrap_or(0)
-            .max(16);
+            .max(17);
         let _ = writeln!(
             out,
-            "  {:width$}  {:>7}  {:>7}  {:>10}  {:>7}",
-            "rule", "matched", "allowed", "suppressed", "alerted"
+            "  {:width$}  {:>7}  {:>7}  {:>10}  {:>7}  {:>8}",
+            "rule", "matched", "allowed", "suppressed", "alerted", "shadowed"
         );
         for s in &stats {
+            let name = if s.enabled {
+                s.rule.to_string()
+            } else {
+                format!("{} (disabled)", s.rule)
+            };
             let _ = writeln!(
                 out,
-                "  {:width$}  {:>7}  {:>7}  {:>10}  {:>7}",
-                s.rule, s.matched, s.allowed, s.suppressed, s.alerted
+                "  {:width$}  {:>7}  {:>7}  {:>10}  {:>7}  {:>8}",
+                name, s.matched, s.allowed, s.suppressed, s.alerted, s.shadowed
             );
         }
         let _ = writeln!(out, "  {:width$}  {:>7}", "(no rule matched)", unmatched);
+    }
+    for c in coverage(runs) {
+        let _ = writeln!(out, "coverage {}", coverage_text(&c, opts));
     }
     let (passed, failed) = totals(runs);
     let _ = writeln!(out, "{passed} passed, {failed} failed");
