@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod event;
 pub mod generate;
+pub mod lint;
 pub mod pipeline;
 pub mod provider;
 pub mod report;

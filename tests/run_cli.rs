@@ -154,13 +154,39 @@ fn rules_flag_overrides_the_scenario_and_rules_path_env_is_a_fallback() {
 }
 
 #[test]
-fn check_summarises_valid_rules() {
+fn check_summarises_and_lints() {
     let r = workbench(&["check"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(
-        r.stdout,
-        "rules/rules.yaml: ok, 4 rules, 4 enabled; by trigger: link_bank_success 1, payment_failed 2, signup_completed 1\n"
-    );
+    insta::assert_snapshot!("check_bundled_rules", r.stdout);
+    assert_eq!(workbench(&["check", "--deny-warnings"]).code, 1);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.yaml"),
+        "rules:
+  - name: any_failure
+    trigger: {event_type: payment_failed}
+    action: {type: send, template_name: SORRY, delivery_method: email}
+  - name: big_failure
+    trigger: {event_type: payment_failed}
+    conditions:
+      all:
+        - {field: properties.amount, operator: gt, value: 500}
+        - {field: properties.amount, operator: lt, value: 100}
+    action: {type: alert, template_name: BIG, delivery_method: internal}
+    suppression: {mode: once_per_calendar_day}
+  - name: old_promo
+    enabled: false
+    trigger: {event_type: app_opened}
+    action: {type: send, template_name: PROMO, delivery_method: push}
+templates:
+  SORRY: Sorry about that.
+  PROMO: Try our new card.
+",
+    )
+    .unwrap();
+    let r = workbench_in(dir.path(), &["check", "r.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!("check_lints", r.stdout);
 }
 
 #[test]

@@ -1,16 +1,20 @@
-//! `workbench check`: validate a rules file and summarise it in one line.
+//! `workbench check`: validate a rules file, summarise it in one line, and lint it.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use workbench::lint::lint;
 use workbench::rules::RuleSet;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The rules file (default: `RULES_PATH`, then `rules/rules.yaml`).
     rules: Option<PathBuf>,
+    /// Exit 1 when there are warnings.
+    #[arg(long)]
+    deny_warnings: bool,
 }
 
 pub fn check(args: CheckArgs) -> color_eyre::Result<ExitCode> {
@@ -32,5 +36,21 @@ pub fn check(args: CheckArgs) -> color_eyre::Result<ExitCode> {
             triggers.join(", ")
         }
     );
-    Ok(ExitCode::SUCCESS)
+    let warnings = lint(&rules);
+    for w in &warnings {
+        let at = w.line.map(|l| format!(":{l}")).unwrap_or_default();
+        println!("{}{at}: warning: {}", path.display(), w.message);
+    }
+    if !warnings.is_empty() {
+        println!(
+            "{} warning{}",
+            warnings.len(),
+            if warnings.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(if args.deny_warnings && !warnings.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
