@@ -2,6 +2,7 @@
 //! expectations, 2 invalid input).
 
 mod check;
+mod diff;
 mod explain;
 mod generate;
 mod run;
@@ -33,6 +34,8 @@ enum Command {
     Run(run::RunArgs),
     /// Serve the HTTP API (the seed's service) on the same engine.
     Serve(serve::ServeArgs),
+    /// Compare the decisions of two rule versions over the same events.
+    Diff(diff::DiffArgs),
     /// Load and validate a rules file.
     Check(check::CheckArgs),
     /// Generate a deterministic synthetic event stream as JSON Lines.
@@ -49,6 +52,7 @@ pub fn main() -> ExitCode {
         Command::Explain(a) => explain::explain(a),
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::check(a),
+        Command::Diff(a) => diff::diff(a),
         Command::Serve(a) => serve::serve(a),
         Command::Gen(a) => generate::generate(a),
     };

@@ -167,6 +167,26 @@ impl Verdict {
     pub fn delivers(&self) -> bool {
         matches!(self.outcome, Outcome::Allow | Outcome::Alert)
     }
+
+    /// The same decision: outcome, rule, action, template, channel and reason code (the
+    /// wording of the reason may differ).
+    pub fn same_decision(&self, other: &Verdict) -> bool {
+        (
+            self.outcome,
+            &self.matched_rule,
+            self.action_type,
+            &self.template_name,
+            self.channel,
+            self.reason_code,
+        ) == (
+            other.outcome,
+            &other.matched_rule,
+            other.action_type,
+            &other.template_name,
+            other.channel,
+            other.reason_code,
+        )
+    }
 }
 
 /// A verdict and the explanation of how it was reached.

@@ -1,6 +1,7 @@
 //! workbench: a rule engine for behavioural marketing messages, shared by the terminal
 //! workbench, the headless runner and the HTTP service.
 
+pub mod diff;
 pub mod engine;
 pub mod event;
 pub mod generate;

@@ -57,7 +57,17 @@ pub enum RunError {
     Pipeline(#[from] PipelineError),
 }
 
+/// Run `scenario` in a fresh in-memory database, writing no messages.
+pub fn run_scratch(scenario: &Scenario, rules: &RuleSet) -> Result<Vec<EventResult>, RunError> {
+    let store = crate::store::SqliteStore::open_in_memory()
+        .map_err(PipelineError::from)?
+        .batched(BATCH);
+    let mut pipeline = Pipeline::new(store, crate::provider::Discard);
+    run(scenario, rules, &mut pipeline, |_| {})
+}
+
 /// Run every step of `scenario` in order; `progress` is told how many are done.
+
 pub fn run<S: Store, P: Provider>(
     scenario: &Scenario,
     rules: &RuleSet,

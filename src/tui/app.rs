@@ -6,7 +6,7 @@ use ratatui::text::Line;
 
 use super::content;
 use super::theme::Theme;
-use crate::engine::{Outcome, Verdict};
+use crate::engine::Outcome;
 use crate::session::Session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,7 +176,7 @@ impl App {
                 .map(|(i, r)| {
                     old.rows
                         .get(i)
-                        .is_none_or(|o| differs(&o.verdict, &r.verdict))
+                        .is_none_or(|o| !o.verdict.same_decision(&r.verdict))
                 })
                 .collect(),
             None => vec![false; session.rows.len()],
@@ -279,23 +279,4 @@ impl App {
             _ => Detail::default(),
         };
     }
-}
-
-/// Whether a decision changed in a way the team cares about (not just its wording).
-fn differs(a: &Verdict, b: &Verdict) -> bool {
-    (
-        a.outcome,
-        &a.matched_rule,
-        a.action_type,
-        &a.template_name,
-        a.channel,
-        a.reason_code,
-    ) != (
-        b.outcome,
-        &b.matched_rule,
-        b.action_type,
-        &b.template_name,
-        b.channel,
-        b.reason_code,
-    )
 }

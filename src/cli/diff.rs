@@ -1,0 +1,85 @@
+//! `workbench diff`: what a rules change does to the decisions of the same events.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use workbench::diff::{self, compare, load_base};
+use workbench::rules::RuleSet;
+use workbench::runner::{FileRun, run_scratch};
+use workbench::scenario::{self, Scenario};
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Scenario files (`.yaml`, `.yml`, `.jsonl`) or directories of them.
+    #[arg(required = true)]
+    scenarios: Vec<PathBuf>,
+    /// The new rules (default: the scenario's `rules:`, `RULES_PATH`, `rules/rules.yaml`).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// The old rules: a path, `git:REV` (the new rules file as of REV, e.g. `git:HEAD`), or
+    /// `git:REV:PATH`.
+    #[arg(long)]
+    base: String,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Exit 1 when any decision changed.
+    #[arg(long)]
+    fail_on_change: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub fn diff(args: DiffArgs) -> color_eyre::Result<ExitCode> {
+    let files = scenario::expand(&args.scenarios)?;
+    let scenarios: Vec<Scenario> = files
+        .iter()
+        .map(|f| Scenario::load(f))
+        .collect::<Result<_, _>>()?;
+    // Load every rules version first: nothing runs on bad input.
+    let mut plan = Vec::new();
+    for s in scenarios {
+        let new_path = workbench::session::rules_path(args.rules.as_deref(), s.rules.as_deref());
+        let new = Arc::new(RuleSet::load(&new_path)?);
+        let (base_label, base) = load_base(&args.base, &new_path)?;
+        plan.push((s, new_path, new, PathBuf::from(base_label), Arc::new(base)));
+    }
+    let mut pairs = Vec::new();
+    for (scenario, new_path, new, base_path, base) in plan {
+        let before = run_scratch(&scenario, &base)?;
+        let after = run_scratch(&scenario, &new)?;
+        pairs.push((
+            FileRun {
+                scenario: scenario.clone(),
+                rules_path: base_path,
+                rules: base,
+                results: before,
+            },
+            FileRun {
+                scenario,
+                rules_path: new_path,
+                rules: new,
+                results: after,
+            },
+        ));
+    }
+    let diffs: Vec<_> = pairs.iter().map(|(b, n)| compare(b, n)).collect();
+    print!(
+        "{}",
+        match args.format {
+            Format::Text => diff::text(&diffs),
+            Format::Json => diff::json(&diffs),
+        }
+    );
+    let changed: usize = diffs.iter().map(|d| d.changed()).sum();
+    Ok(if args.fail_on_change && changed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,190 @@
+//! The diff as text (grouped changes, then per-rule counts) and as JSON.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::FileDiff;
+use crate::engine::Verdict;
+use crate::event::format_ts;
+use crate::runner::RuleStats;
+
+fn counts(s: &Option<RuleStats>) -> [String; 4] {
+    match s {
+        Some(s) => [s.matched, s.allowed, s.suppressed, s.alerted].map(|n| n.to_string()),
+        None => ["-", "-", "-", "-"].map(String::from),
+    }
+}
+
+pub fn text(diffs: &[FileDiff<'_>]) -> String {
+    let mut out = String::new();
+    for d in diffs {
+        let _ = writeln!(
+            out,
+            "{}: {} events, {} changed (base {}, new {})",
+            d.new.scenario.path.display(),
+            d.new.results.len(),
+            d.changed(),
+            d.base.rules_path.display(),
+            d.new.rules_path.display()
+        );
+        for g in &d.groups {
+            let n = g.changes.len();
+            let _ = writeln!(
+                out,
+                "  {}: {n} event{}",
+                g.label,
+                if n == 1 { "" } else { "s" }
+            );
+            for c in &g.changes {
+                let e = c.event;
+                let _ = writeln!(
+                    out,
+                    "    #{} {} {} {} (line {})",
+                    e.event_id,
+                    format_ts(e.event_timestamp),
+                    e.user_id,
+                    e.event_type,
+                    e.line
+                );
+                let _ = writeln!(out, "      before: {}", c.before.reason);
+                let _ = writeln!(out, "      after:  {}", e.verdict.reason);
+            }
+        }
+        let rows = d.rule_counts();
+        let width = rows
+            .iter()
+            .map(|(r, _, _)| r.len())
+            .max()
+            .unwrap_or(0)
+            .max(4);
+        let _ = writeln!(
+            out,
+            "  {:width$}  {:>15}  {:>15}  {:>15}  {:>15}",
+            "rule", "matched", "allowed", "suppressed", "alerted"
+        );
+        for (rule, before, after) in &rows {
+            let (b, a) = (counts(before), counts(after));
+            let cells: Vec<String> = b
+                .iter()
+                .zip(&a)
+                .map(|(b, a)| {
+                    if b == a {
+                        b.clone()
+                    } else {
+                        format!("{b} -> {a}")
+                    }
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {:width$}  {:>15}  {:>15}  {:>15}  {:>15}",
+                rule, cells[0], cells[1], cells[2], cells[3]
+            );
+        }
+    }
+    let total: usize = diffs.iter().map(FileDiff::changed).sum();
+    let events: usize = diffs.iter().map(|d| d.new.results.len()).sum();
+    let _ = writeln!(out, "{total} of {events} decisions changed");
+    out
+}
+
+#[derive(Serialize)]
+struct JsonReport {
+    files: Vec<JsonFile>,
+    summary: JsonSummary,
+}
+
+#[derive(Serialize)]
+struct JsonFile {
+    path: String,
+    base: String,
+    new: String,
+    events: usize,
+    changed: usize,
+    groups: Vec<JsonGroup>,
+    rules: Vec<JsonRule>,
+}
+
+#[derive(Serialize)]
+struct JsonGroup {
+    label: String,
+    count: usize,
+    events: Vec<JsonChange>,
+}
+
+#[derive(Serialize)]
+struct JsonChange {
+    index: u32,
+    line: u32,
+    event_id: i64,
+    user_id: String,
+    event_type: String,
+    event_timestamp: String,
+    before: Verdict,
+    after: Verdict,
+}
+
+#[derive(Serialize)]
+struct JsonRule {
+    rule: String,
+    before: Option<RuleStats>,
+    after: Option<RuleStats>,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    events: usize,
+    changed: usize,
+}
+
+pub fn json(diffs: &[FileDiff<'_>]) -> String {
+    let files: Vec<JsonFile> = diffs
+        .iter()
+        .map(|d| JsonFile {
+            path: d.new.scenario.path.display().to_string(),
+            base: d.base.rules_path.display().to_string(),
+            new: d.new.rules_path.display().to_string(),
+            events: d.new.results.len(),
+            changed: d.changed(),
+            groups: d
+                .groups
+                .iter()
+                .map(|g| JsonGroup {
+                    label: g.label.clone(),
+                    count: g.changes.len(),
+                    events: g
+                        .changes
+                        .iter()
+                        .map(|c| JsonChange {
+                            index: c.event.step + 1,
+                            line: c.event.line,
+                            event_id: c.event.event_id,
+                            user_id: c.event.user_id.to_string(),
+                            event_type: c.event.event_type.to_string(),
+                            event_timestamp: format_ts(c.event.event_timestamp),
+                            before: c.before.clone(),
+                            after: c.event.verdict.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            rules: d
+                .rule_counts()
+                .into_iter()
+                .map(|(rule, before, after)| JsonRule {
+                    rule,
+                    before,
+                    after,
+                })
+                .collect(),
+        })
+        .collect();
+    let summary = JsonSummary {
+        events: files.iter().map(|f| f.events).sum(),
+        changed: files.iter().map(|f| f.changed).sum(),
+    };
+    let mut s = serde_json::to_string_pretty(&JsonReport { files, summary }).expect("serialises");
+    s.push('\n');
+    s
+}
