@@ -67,7 +67,6 @@ pub fn run_scratch(scenario: &Scenario, rules: &RuleSet) -> Result<Vec<EventResu
 }
 
 /// Run every step of `scenario` in order; `progress` is told how many are done.
-
 pub fn run<S: Store, P: Provider>(
     scenario: &Scenario,
     rules: &RuleSet,
