@@ -265,3 +265,52 @@ fn without_a_terminal_the_tui_refuses_clearly() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("needs a terminal"), "{}", r.stderr);
 }
+
+#[test]
+fn the_baseline_keeps_marking_changes_across_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.yaml");
+    let good = std::fs::read_to_string(common::root().join("rules/rules.yaml")).unwrap();
+    let scenario = common::root().join("scenarios/payment_failures.yaml");
+    let mut app = app();
+    press(&mut app, KeyCode::Char('b'));
+    assert_eq!(app.baseline_changes(), Some(0));
+
+    std::fs::write(
+        &rules,
+        good.replace("mode: once_per_calendar_day", "mode: once_ever"),
+    )
+    .unwrap();
+    app.loaded(
+        Session::load(&scenario, Some(&rules), |_| {}),
+        "12:01:00".into(),
+        3,
+    );
+    assert_eq!(app.baseline_changes(), Some(4));
+    // A second reload with the same edit: nothing changed since the last reload, but the
+    // baseline still sees all four.
+    app.loaded(
+        Session::load(&scenario, Some(&rules), |_| {}),
+        "12:01:05".into(),
+        3,
+    );
+    assert_eq!(app.baseline_changes(), Some(4));
+    update::update(&mut app, Action::NextMark);
+    update::update(&mut app, Action::NextMark);
+    update::update(&mut app, Action::NextMark);
+    assert_eq!(app.selected(), Some(3));
+    let screen = frame(&app, 120, 36).replace(dir.path().to_str().unwrap(), "TMP");
+    insta::assert_snapshot!("frame_baseline_change", screen);
+
+    std::fs::write(&rules, &good).unwrap();
+    app.loaded(
+        Session::load(&scenario, Some(&rules), |_| {}),
+        "12:01:09".into(),
+        3,
+    );
+    assert_eq!(
+        app.baseline_changes(),
+        Some(0),
+        "back to the baseline's rules"
+    );
+}

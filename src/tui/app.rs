@@ -6,7 +6,7 @@ use ratatui::text::Line;
 
 use super::content;
 use super::theme::Theme;
-use crate::engine::Outcome;
+use crate::engine::{Outcome, Verdict};
 use crate::session::Session;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,8 +114,10 @@ pub struct App {
     pub filter: Filter,
     pub focus: Pane,
     pub mode: Mode,
-    /// Δ: rows whose decision changed at the last reload.
+    /// Δ: rows whose decision changed at the last reload, or since the baseline when set.
     pub changed: Vec<bool>,
+    /// Decisions taken as the baseline with `b`.
+    pub baseline: Option<Vec<Verdict>>,
     pub last_reload: Option<ReloadReport>,
     /// The current load error (`file:line:column: ...`), cleared by the next good load.
     pub error: Option<String>,
@@ -144,6 +146,7 @@ impl App {
             focus: Pane::Events,
             mode: Mode::Normal,
             changed: Vec::new(),
+            baseline: None,
             last_reload: None,
             error: None,
             progress: None,
@@ -168,8 +171,14 @@ impl App {
     /// Swap in a new run: mark Δ against the previous one, keep the cursor on the same event.
     pub fn install(&mut self, session: Session, at: String, millis: u128) {
         let keep = self.selected();
-        let changed: Vec<bool> = match &self.session {
-            Some(old) => session
+        let changed: Vec<bool> = match (&self.baseline, &self.session) {
+            (Some(base), _) => session
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| base.get(i).is_none_or(|b| !b.same_decision(&r.verdict)))
+                .collect(),
+            (None, Some(old)) => session
                 .rows
                 .iter()
                 .enumerate()
@@ -179,7 +188,7 @@ impl App {
                         .is_none_or(|o| !o.verdict.same_decision(&r.verdict))
                 })
                 .collect(),
-            None => vec![false; session.rows.len()],
+            (None, None) => vec![false; session.rows.len()],
         };
         let count = changed.iter().filter(|c| **c).count();
         self.changed = changed;
@@ -194,6 +203,22 @@ impl App {
             changed: count,
         });
         self.rebuild_view(keep);
+    }
+
+    /// `b`: the current decisions become the baseline; from now on Δ compares with them.
+    pub fn take_baseline(&mut self) {
+        let Some(s) = &self.session else { return };
+        self.baseline = Some(s.rows.iter().map(|r| r.verdict.clone()).collect());
+        self.changed = vec![false; s.rows.len()];
+        self.detail = Detail::default();
+        let keep = self.selected();
+        self.rebuild_view(keep);
+    }
+
+    /// Decisions that differ from the baseline, when one is set.
+    pub fn baseline_changes(&self) -> Option<usize> {
+        self.baseline.as_ref()?;
+        Some(self.changed.iter().filter(|c| **c).count())
     }
 
     /// Apply the outcome of a (re)load: a good run is swapped in; an error is shown while the
@@ -262,7 +287,12 @@ impl App {
                 match s.explain(row) {
                     Ok(Some((_, d))) => Detail {
                         row: Some(row),
-                        rule_match: content::rule_match(&rules, &d, theme),
+                        rule_match: {
+                            let before = self.baseline.as_ref().and_then(|b| b.get(row as usize));
+                            let mut lines = content::baseline(before, &r.verdict, theme);
+                            lines.extend(content::rule_match(&rules, &d, theme));
+                            lines
+                        },
                         suppression: content::suppression(&r, &d, theme),
                     },
                     Ok(None) => Detail::default(),

@@ -4,7 +4,7 @@
 use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
-use crate::engine::{CondTrace, Decision, Outcome, Role, Window};
+use crate::engine::{CondTrace, Decision, Outcome, Role, Verdict, Window};
 use crate::event::format_ts;
 use crate::rules::{RuleSet, Suppression};
 use crate::runner::EventResult;
@@ -111,6 +111,32 @@ fn condition(c: &CondTrace<'_>, depth: usize, theme: Theme, out: &mut Vec<Line<'
             condition(kid, depth + 1, theme, out);
         }
     }
+}
+
+/// When a baseline is set and this decision differs from it: both, first in the pane.
+pub fn baseline(before: Option<&Verdict>, now: &Verdict, theme: Theme) -> Vec<Line<'static>> {
+    let Some(before) = before.filter(|b| !b.same_decision(now)) else {
+        return Vec::new();
+    };
+    let side = |label: &str, v: &Verdict| {
+        Line::from(vec![
+            Span::styled(format!("{label} "), theme.changed()),
+            Span::styled(
+                format!("{:<8}", v.outcome.as_str()),
+                theme.outcome(v.outcome),
+            ),
+            Span::raw(format!(
+                " {} — {}",
+                v.matched_rule.as_deref().unwrap_or("(no rule)"),
+                v.reason
+            )),
+        ])
+    };
+    vec![
+        side("Δ baseline", before),
+        side("Δ now     ", now),
+        Line::raw(""),
+    ]
 }
 
 /// The winning rule's suppression: mode, key, window, the earlier delivery, the outcome.

@@ -19,6 +19,7 @@ pub enum Action {
     FocusNext,
     FocusPrev,
     Rerun,
+    Baseline,
     Help,
     Quit,
 }
@@ -133,6 +134,13 @@ pub const KEYS: &[Binding] = &[
         "re-run the scenario",
         Some("r re-run"),
         Action::Rerun,
+    ),
+    bind(
+        &[Char('b')],
+        "b",
+        "take the current results as the baseline (Δ then compares with it)",
+        Some("b baseline"),
+        Action::Baseline,
     ),
     bind(&[Char('?')], "?", "this help", Some("? help"), Action::Help),
     bind(&[Char('q')], "q", "quit", Some("q quit"), Action::Quit),

@@ -90,6 +90,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Command> {
             app.focus = Pane::ALL[(app.focus.index() + Pane::ALL.len() - 1) % Pane::ALL.len()]
         }
         Action::Rerun => return Some(Command::Rerun),
+        Action::Baseline => app.take_baseline(),
         Action::Help => app.mode = Mode::Help,
         Action::Quit => app.quit = true,
     }

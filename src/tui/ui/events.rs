@@ -48,7 +48,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
 
     let digits = s.rows.len().to_string().len().max(1);
     // Narrow panes put the outcome first and shorten the time, so it is never cut off.
-    let compact = (body.width as usize) < 66 + digits;
+    let compact = (body.width as usize) < 58 + digits;
     let header = if compact {
         format!(
             "  {:>digits$}     {:<8}  {:<8}  {:<11}  type",

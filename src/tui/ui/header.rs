@@ -52,6 +52,12 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         }
         second.push(Span::raw("   "));
     }
+    if let Some(n) = app.baseline_changes() {
+        second.push(Span::styled(
+            format!("Δ {n} changed since baseline   "),
+            t.changed(),
+        ));
+    }
     if let Some((done, total)) = app.progress {
         second.push(Span::styled(
             format!("running… {done}/{total} events  "),
