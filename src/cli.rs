@@ -5,6 +5,7 @@ mod check;
 mod diff;
 mod explain;
 mod generate;
+mod import;
 mod run;
 mod serve;
 mod tui;
@@ -36,6 +37,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Compare the decisions of two rule versions over the same events.
     Diff(diff::DiffArgs),
+    /// Export a service database's events and decisions as a `.jsonl` scenario.
+    Import(import::ImportArgs),
     /// Load and validate a rules file.
     Check(check::CheckArgs),
     /// Generate a deterministic synthetic event stream as JSON Lines.
@@ -53,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::check(a),
         Command::Diff(a) => diff::diff(a),
+        Command::Import(a) => import::import(a),
         Command::Serve(a) => serve::serve(a),
         Command::Gen(a) => generate::generate(a),
     };

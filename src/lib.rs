@@ -5,6 +5,7 @@ pub mod diff;
 pub mod engine;
 pub mod event;
 pub mod generate;
+pub mod import;
 pub mod lint;
 pub mod pipeline;
 pub mod provider;

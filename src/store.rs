@@ -43,6 +43,13 @@ pub trait Store {
     /// Send requests whose message may not have reached the provider (a crash in between).
     fn undelivered(&mut self) -> Result<Vec<SendRequest>, StoreError>;
 
+    /// Every stored event with its decision in arrival order (one user's, when given).
+    fn recorded(
+        &mut self,
+        user: Option<&str>,
+        each: &mut dyn FnMut(Recorded) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+
     /// A user's decisions in processing order; with `limit`, only the most recent ones.
     fn audit(&mut self, user_id: &str, limit: Option<usize>)
     -> Result<Vec<AuditEntry>, StoreError>;
@@ -106,6 +113,15 @@ pub struct SendRequest {
     pub channel: String,
     /// `rule:NAME`, as in messages.txt.
     pub reason: String,
+}
+
+/// A stored event as it arrived, with the decision made for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub event_id: i64,
+    pub event: Event,
+    pub created_at: DateTime<Utc>,
+    pub decision: AuditEntry,
 }
 
 /// One line of a user's audit (SPEC §5).

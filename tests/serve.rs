@@ -509,3 +509,106 @@ fn sigterm_finishes_in_flight_requests() {
         count(&conn, "SELECT count(*) FROM send_requests")
     );
 }
+
+#[test]
+fn import_replays_a_service_database_as_a_scenario() {
+    let s = start();
+    let bodies = [
+        r#"{"user_id":"ana","event_type":"signup_completed","event_timestamp":"2024-03-01T09:00:00Z","user_traits":{"marketing_opt_in":true,"plan":"gold"}}"#,
+        r#"{"user_id":"ana","event_type":"link_bank_success","event_timestamp":"2024-03-01T12:00:00+02:00"}"#,
+        r#"{"user_id":"ana","event_type":"payment_failed","event_timestamp":"2024-03-02T09:00:00Z","properties":{"failure_reason":"INSUFFICIENT_FUNDS","attempt_number":1}}"#,
+        r#"{"user_id":"ana","event_type":"payment_failed","event_timestamp":"2024-03-02T10:00:00Z","properties":{"failure_reason":"INSUFFICIENT_FUNDS","attempt_number":2}}"#,
+        r#"{"user_id":"bo","event_type":"payment_failed","event_timestamp":"2024-03-02T10:00:00Z","properties":{"failure_reason":"CARD_DECLINED","attempt_number":3}}"#,
+    ];
+    for b in bodies {
+        assert_eq!(s.post("/events", b).0, 200);
+    }
+    let (_, dir) = s.stop();
+    let db = dir.path().join("m.db");
+    let out = dir.path().join("history.jsonl");
+    let r = common::workbench(&[
+        "import",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "exported 5 events\n");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first["user_traits"],
+        json!({"marketing_opt_in": true, "plan": "gold"})
+    );
+    assert_eq!(first["expect"]["outcome"], "allow");
+    assert_eq!(first["expect"]["matched_rule"], "welcome_email");
+    assert!(first["received_at"].is_string());
+
+    // The replay with the same rules reproduces every decision the service made.
+    let run = common::workbench(&["run", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout.ends_with("5 passed, 0 failed\n"),
+        "{}",
+        run.stdout
+    );
+    // New rules show where they would differ; diff takes it as any scenario.
+    let rules = std::fs::read_to_string(common::root().join("rules/rules.yaml")).unwrap();
+    let new = dir.path().join("new.yaml");
+    std::fs::write(
+        &new,
+        rules.replace("mode: once_per_calendar_day", "mode: none"),
+    )
+    .unwrap();
+    let run = common::workbench(&[
+        "run",
+        out.to_str().unwrap(),
+        "--rules",
+        new.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("expected outcome suppress, got allow"),
+        "{}",
+        run.stdout
+    );
+    let diff = common::workbench(&[
+        "diff",
+        out.to_str().unwrap(),
+        "--rules",
+        new.to_str().unwrap(),
+        "--base",
+        "rules/rules.yaml",
+    ]);
+    assert!(
+        diff.stdout
+            .contains("insufficient_funds_email suppress -> allow: 1 event"),
+        "{}",
+        diff.stdout
+    );
+
+    let one = common::workbench(&[
+        "import",
+        "--db",
+        &format!("sqlite:///{}", db.display()),
+        "--user",
+        "bo",
+    ]);
+    assert_eq!(one.stdout.lines().count(), 1, "{}", one.stderr);
+    let later = common::workbench(&[
+        "import",
+        "--db",
+        db.to_str().unwrap(),
+        "--since",
+        "2999-01-01T00:00:00Z",
+    ]);
+    assert_eq!((later.code, later.stdout.as_str()), (0, ""));
+    let missing = common::workbench(&["import", "--db", "nope.db"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("`nope.db`: no such database file"),
+        "{}",
+        missing.stderr
+    );
+}

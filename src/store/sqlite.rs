@@ -6,7 +6,9 @@ use chrono::{DateTime, Days, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::migrations::MIGRATIONS;
-use super::{AuditEntry, DecisionRecord, Durability, SendRequest, Store, StoreError, StoreTx};
+use super::{
+    AuditEntry, DecisionRecord, Durability, Recorded, SendRequest, Store, StoreError, StoreTx,
+};
 use crate::engine::{Delivery, Outcome, PriorEvent, Window};
 use crate::event::{Event, Timestamp, Traits, format_ts};
 
@@ -159,6 +161,48 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn recorded(
+        &mut self,
+        user: Option<&str>,
+        each: &mut dyn FnMut(Recorded) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.id, e.created_at, d.event_type, d.event_timestamp, d.matched_rule,
+                    d.action_type, d.template_name, d.channel, d.outcome, d.reason, d.reason_code,
+                    d.created_at
+             FROM events e JOIN decisions d ON d.id = e.id
+             WHERE ?1 IS NULL OR e.user_id = ?1
+             ORDER BY e.id",
+        )?;
+        let mut rows = stmt.query([user])?;
+        while let Some(r) = rows.next()? {
+            let event_id: i64 = r.get(0)?;
+            let created_at = parse_ts(r.get(1)?)?;
+            let decision = AuditEntry {
+                event_id,
+                event_type: r.get(2)?,
+                event_timestamp: r.get(3)?,
+                matched_rule: r.get(4)?,
+                action_type: r.get(5)?,
+                template_name: r.get(6)?,
+                channel: r.get(7)?,
+                outcome: r.get(8)?,
+                reason: r.get(9)?,
+                reason_code: r.get(10)?,
+                decision_timestamp: r.get(11)?,
+            };
+            let event = load_event(&self.conn, event_id)?
+                .ok_or_else(|| StoreError::Corrupt(format!("decision {event_id} has no event")))?;
+            each(Recorded {
+                event_id,
+                event,
+                created_at,
+                decision,
+            })?;
+        }
+        Ok(())
+    }
+
     fn audit(
         &mut self,
         user_id: &str,
@@ -204,6 +248,55 @@ pub struct SqliteTx<'a> {
     conn: &'a Connection,
     batch: &'a mut Batch,
     done: bool,
+}
+
+fn load_event(conn: &Connection, id: i64) -> Result<Option<Event>, StoreError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT e.user_id, e.event_type, e.event_timestamp, e.properties,
+                    t.id, t.email, t.country, t.marketing_opt_in, t.risk_segment, t.extra
+             FROM events e LEFT JOIN user_traits t ON t.id = e.id
+             WHERE e.id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                (r.get::<_, String>(2)?, r.get::<_, String>(3)?),
+                r.get::<_, Option<i64>>(4)?.map(|_| -> rusqlite::Result<_> {
+                    Ok((
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                        r.get::<_, Option<bool>>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                        r.get::<_, String>(9)?,
+                    ))
+                }),
+            ))
+        })
+        .optional()?;
+    let Some(((user_id, event_type), (ts, props), traits)) = row else {
+        return Ok(None);
+    };
+    let json = |s: &str| {
+        serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("event {id}: {e}")))
+    };
+    let user_traits = match traits.transpose()? {
+        None => None,
+        Some((email, country, marketing_opt_in, risk_segment, extra)) => Some(Traits {
+            email,
+            country,
+            marketing_opt_in,
+            risk_segment,
+            extra: json(&extra)?,
+        }),
+    };
+    Ok(Some(Event {
+        user_id,
+        event_type,
+        event_timestamp: parse_ts(ts)?,
+        properties: json(&props)?,
+        user_traits,
+    }))
 }
 
 impl Batch {
@@ -277,53 +370,7 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn load_event(&mut self, id: i64) -> Result<Option<Event>, StoreError> {
-        let row = self
-            .conn
-            .prepare_cached(
-                "SELECT e.user_id, e.event_type, e.event_timestamp, e.properties,
-                        t.id, t.email, t.country, t.marketing_opt_in, t.risk_segment, t.extra
-                 FROM events e LEFT JOIN user_traits t ON t.id = e.id
-                 WHERE e.id = ?1",
-            )?
-            .query_row([id], |r| {
-                Ok((
-                    (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
-                    (r.get::<_, String>(2)?, r.get::<_, String>(3)?),
-                    r.get::<_, Option<i64>>(4)?.map(|_| -> rusqlite::Result<_> {
-                        Ok((
-                            r.get::<_, Option<String>>(5)?,
-                            r.get::<_, Option<String>>(6)?,
-                            r.get::<_, Option<bool>>(7)?,
-                            r.get::<_, Option<String>>(8)?,
-                            r.get::<_, String>(9)?,
-                        ))
-                    }),
-                ))
-            })
-            .optional()?;
-        let Some(((user_id, event_type), (ts, props), traits)) = row else {
-            return Ok(None);
-        };
-        let json = |s: &str| {
-            serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("event {id}: {e}")))
-        };
-        let user_traits = match traits.transpose()? {
-            None => None,
-            Some((email, country, marketing_opt_in, risk_segment, extra)) => Some(Traits {
-                email,
-                country,
-                marketing_opt_in,
-                risk_segment,
-                extra: json(&extra)?,
-            }),
-        };
-        Ok(Some(Event {
-            user_id,
-            event_type,
-            event_timestamp: parse_ts(ts)?,
-            properties: json(&props)?,
-            user_traits,
-        }))
+        load_event(self.conn, id)
     }
 
     fn latest_prior(
