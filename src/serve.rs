@@ -59,7 +59,10 @@ impl Service {
             source,
         };
         // Commits happen per group of queued events (`Pipeline::finish`), never implicitly.
-        let store = SqliteStore::open(path).map_err(db_err)?.batched(usize::MAX);
+        let store = SqliteStore::open(path)
+            .map_err(db_err)?
+            .batched(usize::MAX)
+            .with_outbox(&outbox(&config.messages_path));
         let messages = MessagesFile::append(&config.messages_path, false).map_err(|source| {
             StartError::Messages {
                 path: config.messages_path.display().to_string(),
@@ -111,6 +114,14 @@ pub async fn run(
         .await
         .ok();
     result
+}
+
+/// The name under which a messages file owns its undelivered send requests.
+pub fn outbox(messages: &std::path::Path) -> String {
+    std::path::absolute(messages)
+        .unwrap_or_else(|_| messages.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// SIGINT or SIGTERM.

@@ -2,11 +2,13 @@
 //! event; implementations: SQLite (`sqlite`).
 
 mod migrations;
+pub mod postgres;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use crate::engine::{Delivery, PriorEvent, Verdict, Window};
@@ -16,6 +18,8 @@ use crate::event::Event;
 pub enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("postgres: {0}")]
+    Postgres(#[from] ::postgres::Error),
     #[error(
         "database schema version {found} is newer than this binary knows ({known}); upgrade workbench"
     )]

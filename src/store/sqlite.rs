@@ -15,6 +15,8 @@ use crate::event::{Event, Timestamp, Traits, format_ts};
 pub struct SqliteStore {
     conn: Connection,
     batch: Batch,
+    /// Which messages file this store's deliveries go to (see `Store::undelivered`).
+    outbox: String,
 }
 
 /// Group commit: with `size > 1`, `size` events share one transaction, committed when full
@@ -56,7 +58,14 @@ impl SqliteStore {
                 size: 1,
                 ..Batch::default()
             },
+            outbox: String::new(),
         })
+    }
+
+    /// Name the messages file this store's deliveries are written to.
+    pub fn with_outbox(mut self, outbox: &str) -> SqliteStore {
+        self.outbox = outbox.to_string();
+        self
     }
 
     /// Commit every `size` events instead of every event (see [`Batch`]).
@@ -83,9 +92,9 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     if found > known {
         return Err(StoreError::TooNew { found, known });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(sql)?;
+        tx.execute_batch(m.sqlite)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }
@@ -96,7 +105,11 @@ impl Store for SqliteStore {
     type Tx<'a> = SqliteTx<'a>;
 
     fn begin(&mut self) -> Result<SqliteTx<'_>, StoreError> {
-        let SqliteStore { conn, batch } = self;
+        let SqliteStore {
+            conn,
+            batch,
+            outbox,
+        } = self;
         if !batch.open {
             conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
             batch.open = true;
@@ -104,6 +117,7 @@ impl Store for SqliteStore {
         Ok(SqliteTx {
             conn,
             batch,
+            outbox,
             done: false,
         })
     }
@@ -134,9 +148,9 @@ impl Store for SqliteStore {
     fn undelivered(&mut self) -> Result<Vec<SendRequest>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT event_id, user_id, event_timestamp, template_name, channel, reason
-             FROM send_requests WHERE delivered = 0 ORDER BY id",
+             FROM send_requests WHERE delivered = 0 AND outbox = ?1 ORDER BY id",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map([&self.outbox], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -247,6 +261,7 @@ impl Drop for SqliteStore {
 pub struct SqliteTx<'a> {
     conn: &'a Connection,
     batch: &'a mut Batch,
+    outbox: &'a str,
     done: bool,
 }
 
@@ -466,8 +481,8 @@ impl StoreTx for SqliteTx<'_> {
                 self.conn
                     .prepare_cached(
                         "INSERT INTO send_requests (id, user_id, event_id, event_timestamp,
-                            template_name, channel, reason, created_at)
-                         VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                            template_name, channel, reason, created_at, outbox)
+                         VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     )?
                     .execute(params![
                         e.user_id,
@@ -477,7 +492,8 @@ impl StoreTx for SqliteTx<'_> {
                         c.as_str(),
                         // as in messages.txt; the decision holds the full reason
                         format!("rule:{}", v.matched_rule.as_deref().unwrap_or_default()),
-                        at
+                        at,
+                        self.outbox
                     ])?;
             }
             (Outcome::Suppress, Some(t), _) => {
