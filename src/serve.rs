@@ -19,12 +19,12 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use config::{Config, Database, Flags};
-use writer::{Writer, WriterHandle};
+use writer::{Mode, SharedMessages, Writer, WriterHandle};
 
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::provider::{MessagesFile, written_event_ids};
 use crate::rules::{RuleSet, RulesError};
-use crate::store::{SqliteStore, StoreError};
+use crate::store::{PgStore, SqliteStore, StoreError};
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -53,33 +53,69 @@ pub struct Service {
 impl Service {
     pub fn start(config: &Config) -> Result<Service, StartError> {
         let rules = Arc::new(RuleSet::load(&config.rules_path)?);
-        let Database::Sqlite(path) = &config.database;
-        let db_err = |source| StartError::Database {
-            path: path.display().to_string(),
+        let outbox = outbox(&config.messages_path);
+        let messages_err = |source| StartError::Messages {
+            path: config.messages_path.display().to_string(),
             source,
         };
-        // Commits happen per group of queued events (`Pipeline::finish`), never implicitly.
-        let store = SqliteStore::open(path)
-            .map_err(db_err)?
-            .batched(usize::MAX)
-            .with_outbox(&outbox(&config.messages_path));
-        let messages = MessagesFile::append(&config.messages_path, false).map_err(|source| {
-            StartError::Messages {
-                path: config.messages_path.display().to_string(),
-                source,
+        let messages = SharedMessages::new(
+            MessagesFile::append(&config.messages_path, false).map_err(messages_err)?,
+        );
+        let written = written_event_ids(&config.messages_path).map_err(messages_err)?;
+        match &config.database {
+            Database::Sqlite(path) => {
+                let db_err = |source| StartError::Database {
+                    path: path.display().to_string(),
+                    source,
+                };
+                // Commits happen per group of queued events (`Pipeline::finish`).
+                let store = SqliteStore::open(path)
+                    .map_err(db_err)?
+                    .batched(usize::MAX)
+                    .with_outbox(&outbox);
+                let mut pipeline = Pipeline::new(store, messages);
+                let recovered = pipeline.recover(&rules, |id| written.contains(&id))?;
+                let mode = Mode {
+                    group: 512,
+                    retries: 0,
+                };
+                Ok(Service {
+                    writer: Writer::start(vec![pipeline], rules, mode),
+                    recovered,
+                })
             }
-        })?;
-        let mut pipeline = Pipeline::new(store, messages);
-        let written =
-            written_event_ids(&config.messages_path).map_err(|source| StartError::Messages {
-                path: config.messages_path.display().to_string(),
-                source,
-            })?;
-        let recovered = pipeline.recover(&rules, |id| written.contains(&id))?;
-        Ok(Service {
-            writer: Writer::start(pipeline, rules),
-            recovered,
-        })
+            Database::Postgres(url) => {
+                let db_err = |source| StartError::Database {
+                    path: redact(url),
+                    source,
+                };
+                let mut pipelines = Vec::with_capacity(config.pool_size);
+                for _ in 0..config.pool_size {
+                    let store = PgStore::connect(url).map_err(db_err)?.with_outbox(&outbox);
+                    pipelines.push(Pipeline::new(store, messages.clone()));
+                }
+                let recovered = pipelines[0].recover(&rules, |id| written.contains(&id))?;
+                let mode = Mode {
+                    group: 1,
+                    retries: 3,
+                };
+                Ok(Service {
+                    writer: Writer::start(pipelines, rules, mode),
+                    recovered,
+                })
+            }
+        }
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
     }
 }
 

@@ -10,11 +10,11 @@ use color_eyre::eyre::{WrapErr, eyre};
 use workbench::event::Timestamp;
 use workbench::import::{Filter, export};
 use workbench::serve::config::{Database, parse_database_url};
-use workbench::store::SqliteStore;
+use workbench::store::{PgStore, SqliteStore};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The service database: a file, or a `sqlite:///` URL.
+    /// The service database: a file, a `sqlite:///` URL or a `postgres://` URL.
     #[arg(long)]
     db: String,
     /// Only events that arrived at or after this RFC 3339 time.
@@ -29,15 +29,6 @@ pub struct ImportArgs {
 }
 
 pub fn import(a: ImportArgs) -> color_eyre::Result<ExitCode> {
-    let path = if a.db.contains("://") {
-        let Database::Sqlite(p) = parse_database_url(&a.db)?;
-        p
-    } else {
-        PathBuf::from(&a.db)
-    };
-    if !path.is_file() {
-        return Err(eyre!("`{}`: no such database file", path.display()));
-    }
     let since = a
         .since
         .as_deref()
@@ -45,8 +36,11 @@ pub fn import(a: ImportArgs) -> color_eyre::Result<ExitCode> {
         .transpose()
         .map_err(|e| eyre!("--since: {e}"))?
         .map(|t| t.0);
-    let mut store =
-        SqliteStore::open(&path).wrap_err_with(|| format!("cannot open `{}`", path.display()))?;
+    let db = if a.db.contains("://") {
+        parse_database_url(&a.db)?
+    } else {
+        Database::Sqlite(PathBuf::from(&a.db))
+    };
     let mut out: Box<dyn Write> = match &a.out {
         Some(p) => Box::new(BufWriter::new(
             File::create(p).wrap_err_with(|| format!("cannot create `{}`", p.display()))?,
@@ -57,7 +51,20 @@ pub fn import(a: ImportArgs) -> color_eyre::Result<ExitCode> {
         since,
         user: a.user,
     };
-    let n = export(&mut store, &filter, &mut out)?;
+    let n = match db {
+        Database::Sqlite(path) => {
+            if !path.is_file() {
+                return Err(eyre!("`{}`: no such database file", path.display()));
+            }
+            let mut store = SqliteStore::open(&path)
+                .wrap_err_with(|| format!("cannot open `{}`", path.display()))?;
+            export(&mut store, &filter, &mut out)?
+        }
+        Database::Postgres(url) => {
+            let mut store = PgStore::connect(&url).wrap_err("cannot connect to PostgreSQL")?;
+            export(&mut store, &filter, &mut out)?
+        }
+    };
     drop(out);
     eprintln!("exported {n} event{}", if n == 1 { "" } else { "s" });
     Ok(ExitCode::SUCCESS)

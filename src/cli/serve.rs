@@ -23,6 +23,9 @@ pub struct ServeArgs {
     /// Where deliveries are appended (`MESSAGES_PATH`, default `messages.txt`).
     #[arg(long)]
     messages: Option<String>,
+    /// PostgreSQL connections, one per writer (`DATABASE_POOL_SIZE`, default 8).
+    #[arg(long)]
+    pool_size: Option<String>,
 }
 
 pub fn serve(a: ServeArgs) -> color_eyre::Result<ExitCode> {
@@ -32,6 +35,7 @@ pub fn serve(a: ServeArgs) -> color_eyre::Result<ExitCode> {
         database_url: a.database_url,
         rules_path: a.rules,
         messages_path: a.messages,
+        pool_size: a.pool_size,
     };
     let dotenv = config::read_dotenv(&std::env::current_dir()?)?;
     let config = Config::resolve(&flags, |k| std::env::var(k).ok(), &dotenv)?;

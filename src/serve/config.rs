@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Database {
     Sqlite(PathBuf),
+    /// `postgres://` or `postgresql://` URL.
+    Postgres(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +20,8 @@ pub struct Config {
     pub database: Database,
     pub rules_path: PathBuf,
     pub messages_path: PathBuf,
+    /// Connections (and writer threads) to PostgreSQL.
+    pub pool_size: usize,
 }
 
 /// Values given on the command line (each optional).
@@ -28,6 +32,7 @@ pub struct Flags {
     pub database_url: Option<String>,
     pub rules_path: Option<String>,
     pub messages_path: Option<String>,
+    pub pool_size: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -38,7 +43,9 @@ pub enum ConfigError {
         value: String,
         expected: &'static str,
     },
-    #[error("DATABASE_URL: `{0}` is not supported: use `sqlite:///PATH`")]
+    #[error(
+        "DATABASE_URL: `{0}` is not supported: use `sqlite:///PATH` or `postgres://USER@HOST:PORT/DB`"
+    )]
     UnsupportedDatabase(String),
     #[error(".env:{line}: {message}")]
     DotEnv { line: usize, message: String },
@@ -76,6 +83,7 @@ impl Config {
         };
         let host = pick(&flags.host, "API_HOST", "127.0.0.1");
         let port = pick(&flags.port, "API_PORT", "8000");
+        let pool = pick(&flags.pool_size, "DATABASE_POOL_SIZE", "8");
         let url = pick(
             &flags.database_url,
             "DATABASE_URL",
@@ -95,12 +103,22 @@ impl Config {
             database: parse_database_url(&url)?,
             rules_path: pick(&flags.rules_path, "RULES_PATH", "rules/rules.yaml").into(),
             messages_path: pick(&flags.messages_path, "MESSAGES_PATH", "messages.txt").into(),
+            pool_size: pool.parse().ok().filter(|n| (1..=256).contains(n)).ok_or(
+                ConfigError::Invalid {
+                    name: "DATABASE_POOL_SIZE",
+                    value: pool.clone(),
+                    expected: "a number from 1 to 256",
+                },
+            )?,
         })
     }
 }
 
 /// `sqlite:///./messaging.db` or `sqlite:///data/m.db` (relative), `sqlite:////abs/m.db` (absolute).
 pub fn parse_database_url(url: &str) -> Result<Database, ConfigError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Database::Postgres(url.to_string()));
+    }
     let Some(rest) = url.strip_prefix("sqlite://") else {
         return Err(ConfigError::UnsupportedDatabase(url.to_string()));
     };

@@ -1,23 +1,24 @@
-//! The service's single writer: a thread that owns the store and `messages.txt` and runs the
-//! pipeline for every request, one event at a time (so no suppression can be raced), committing
-//! the events that queued up together as one group before any of them is answered.
+//! The service's writers: threads that own a store connection each and run the pipeline for
+//! every request. SQLite has one writer, one event at a time (so no suppression can be
+//! raced), committing the events that queued up together as one group before any of them is
+//! answered. PostgreSQL has a pool of writers, one transaction per event, serialised per user
+//! by the store's advisory lock; transient failures are retried.
 
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::oneshot;
 
 use crate::engine::Verdict;
 use crate::event::Event;
-use crate::pipeline::Pipeline;
-use crate::provider::MessagesFile;
+use crate::pipeline::{Pipeline, PipelineError};
+use crate::provider::{Message, MessagesFile, Provider};
 use crate::rules::RuleSet;
-use crate::store::{AuditEntry, SqliteStore, Store};
-
-/// The most events committed together.
-const GROUP: usize = 512;
+use crate::store::postgres::is_transient;
+use crate::store::{AuditEntry, Store};
 
 /// What a processed event returns to its request.
 #[derive(Debug, Clone)]
@@ -43,7 +44,16 @@ enum Job {
     },
 }
 
-/// The handle requests talk to; cloning shares the writer.
+/// How writers work.
+#[derive(Debug, Clone, Copy)]
+pub struct Mode {
+    /// The most events committed together (1: a transaction per event).
+    pub group: usize,
+    /// Attempts after a transient failure (only with `group == 1`, where a retry is safe).
+    pub retries: u32,
+}
+
+/// The handle requests talk to; cloning shares the writers.
 #[derive(Clone)]
 pub struct WriterHandle {
     tx: Sender<Job>,
@@ -51,19 +61,50 @@ pub struct WriterHandle {
 
 pub struct Writer {
     pub handle: WriterHandle,
-    thread: JoinHandle<()>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// `messages.txt` shared by the writers of one instance.
+#[derive(Clone)]
+pub struct SharedMessages(Arc<Mutex<MessagesFile>>);
+
+impl SharedMessages {
+    pub fn new(file: MessagesFile) -> SharedMessages {
+        SharedMessages(Arc::new(Mutex::new(file)))
+    }
+}
+
+impl Provider for SharedMessages {
+    fn deliver(&mut self, m: &Message) -> std::io::Result<()> {
+        let mut f = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f.deliver(m)?;
+        f.flush()
+    }
 }
 
 impl Writer {
-    pub fn start(pipeline: Pipeline<SqliteStore, MessagesFile>, rules: Arc<RuleSet>) -> Writer {
+    /// One writer thread per pipeline, all serving one queue.
+    pub fn start<S: Store + Send + 'static>(
+        pipelines: Vec<Pipeline<S, SharedMessages>>,
+        rules: Arc<RuleSet>,
+        mode: Mode,
+    ) -> Writer {
         let (tx, rx) = channel();
-        let thread = std::thread::Builder::new()
-            .name("writer".into())
-            .spawn(move || run(pipeline, &rules, rx))
-            .expect("the writer thread starts");
+        let rx = Arc::new(Mutex::new(rx));
+        let threads = pipelines
+            .into_iter()
+            .enumerate()
+            .map(|(i, pipeline)| {
+                let (rules, rx) = (rules.clone(), rx.clone());
+                std::thread::Builder::new()
+                    .name(format!("writer-{i}"))
+                    .spawn(move || run(pipeline, &rules, &rx, mode))
+                    .expect("a writer thread starts")
+            })
+            .collect();
         Writer {
             handle: WriterHandle { tx },
-            thread,
+            threads,
         }
     }
 
@@ -71,7 +112,9 @@ impl Writer {
     /// dropped).
     pub fn join(self) {
         drop(self.handle);
-        let _ = self.thread.join();
+        for t in self.threads {
+            let _ = t.join();
+        }
     }
 }
 
@@ -106,23 +149,32 @@ fn stopped() -> Unavailable {
 
 type Reply = (oneshot::Sender<Result<Decided, Unavailable>>, Decided);
 
-fn run(mut pipeline: Pipeline<SqliteStore, MessagesFile>, rules: &RuleSet, rx: Receiver<Job>) {
+/// The next job: waits for one; with `wait == false` only takes one already queued.
+fn next(rx: &Mutex<Receiver<Job>>, wait: bool) -> Option<Job> {
+    let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+    if wait {
+        rx.recv().ok()
+    } else {
+        rx.try_recv().ok()
+    }
+}
+
+fn run<S: Store>(
+    mut pipeline: Pipeline<S, SharedMessages>,
+    rules: &RuleSet,
+    rx: &Mutex<Receiver<Job>>,
+    mode: Mode,
+) {
     let mut done: Vec<Reply> = Vec::new();
-    while let Ok(first) = rx.recv() {
+    while let Some(first) = next(rx, true) {
         let mut job = Some(first);
         let mut taken = 0;
         while let Some(j) = job.take() {
             taken += 1;
             match j {
                 Job::Process { event, reply } => {
-                    match pipeline.process(rules, &event, Utc::now()) {
-                        Ok(p) => done.push((
-                            reply,
-                            Decided {
-                                event_id: p.event_id,
-                                verdict: p.decision.verdict,
-                            },
-                        )),
+                    match process(&mut pipeline, rules, &event, mode) {
+                        Ok(decided) => done.push((reply, decided)),
                         Err(e) => {
                             // The store rolled back the whole open group: none of it was recorded.
                             let err = Unavailable(format!("event not recorded: {e}"));
@@ -133,23 +185,58 @@ fn run(mut pipeline: Pipeline<SqliteStore, MessagesFile>, rules: &RuleSet, rx: R
                 }
                 Job::Audit { user, limit, reply } => {
                     commit(&mut pipeline, &mut done);
-                    let r = pipeline
-                        .store
-                        .audit(&user, limit)
-                        .map_err(|e| Unavailable(e.to_string()));
+                    let r = with_retries(mode, || {
+                        pipeline.store.audit(&user, limit).map_err(Into::into)
+                    })
+                    .map_err(|e| Unavailable(e.to_string()));
                     let _ = reply.send(r);
                 }
             }
-            if taken < GROUP {
-                job = rx.try_recv().ok();
+            if taken < mode.group {
+                job = next(rx, false);
             }
         }
         commit(&mut pipeline, &mut done);
     }
 }
 
+fn process<S: Store>(
+    pipeline: &mut Pipeline<S, SharedMessages>,
+    rules: &RuleSet,
+    event: &Event,
+    mode: Mode,
+) -> Result<Decided, PipelineError> {
+    with_retries(mode, || {
+        pipeline.process(rules, event, Utc::now()).map(|p| Decided {
+            event_id: p.event_id,
+            verdict: p.decision.verdict,
+        })
+    })
+}
+
+/// Run `f`, again after a transient failure (a dropped connection, a serialization failure),
+/// up to `mode.retries` times with a growing pause.
+fn with_retries<T>(
+    mode: Mode,
+    mut f: impl FnMut() -> Result<T, PipelineError>,
+) -> Result<T, PipelineError> {
+    let mut attempt = 0;
+    loop {
+        match f() {
+            Err(PipelineError::Store(e))
+                if mode.group == 1 && attempt < mode.retries && is_transient(&e) =>
+            {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, "transient storage failure, retrying");
+                std::thread::sleep(Duration::from_millis(50 << attempt));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Commit the group and deliver its messages, then answer its requests.
-fn commit(pipeline: &mut Pipeline<SqliteStore, MessagesFile>, done: &mut Vec<Reply>) {
+fn commit<S: Store>(pipeline: &mut Pipeline<S, SharedMessages>, done: &mut Vec<Reply>) {
     if done.is_empty() {
         return;
     }

@@ -2,9 +2,9 @@
 //! database: every event's transaction first takes a per-user advisory lock, so events of one
 //! user are processed one at a time across every instance and no suppression can be raced.
 
-use chrono::{DateTime, Days, Utc};
 use ::postgres::error::SqlState;
 use ::postgres::{Client, NoTls, Statement, Transaction};
+use chrono::{DateTime, Days, Utc};
 
 use super::migrations::MIGRATIONS;
 use super::{
@@ -140,7 +140,8 @@ impl PgStore {
     /// The schema version the database is at.
     pub fn version(&mut self) -> Result<i64, StoreError> {
         let (c, _) = self.ensure()?;
-        Ok(c.query_one("SELECT version FROM schema_version", &[])?.get::<_, i32>(0) as i64)
+        Ok(c.query_one("SELECT version FROM schema_version", &[])?
+            .get::<_, i32>(0) as i64)
     }
 }
 
@@ -244,7 +245,11 @@ impl Store for PgStore {
         Ok(())
     }
 
-    fn audit(&mut self, user_id: &str, limit: Option<usize>) -> Result<Vec<AuditEntry>, StoreError> {
+    fn audit(
+        &mut self,
+        user_id: &str,
+        limit: Option<usize>,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
         let (c, _) = self.ensure()?;
         let limit = limit.map(|l| l as i64);
         let rows = c.query(
@@ -279,7 +284,9 @@ fn entry(r: &::postgres::Row) -> AuditEntry {
 }
 
 fn parse_ts(s: String) -> Result<DateTime<Utc>, StoreError> {
-    Timestamp::parse(&s).map(|t| t.0).map_err(StoreError::Corrupt)
+    Timestamp::parse(&s)
+        .map(|t| t.0)
+        .map_err(StoreError::Corrupt)
 }
 
 fn load_event<C: ::postgres::GenericClient>(
@@ -338,7 +345,14 @@ impl StoreTx for PgTx<'_> {
             let extra = serde_json::to_string(&t.extra).expect("json map serialises");
             self.tx.execute(
                 &self.stmts.insert_traits,
-                &[&id, &t.email, &t.country, &t.marketing_opt_in, &t.risk_segment, &extra],
+                &[
+                    &id,
+                    &t.email,
+                    &t.country,
+                    &t.marketing_opt_in,
+                    &t.risk_segment,
+                    &extra,
+                ],
             )?;
         }
         Ok(id)
@@ -423,7 +437,16 @@ impl StoreTx for PgTx<'_> {
                 let reason = format!("rule:{}", rule.unwrap_or_default());
                 self.tx.execute(
                     &self.stmts.insert_send,
-                    &[&e.user_id, &rec.event_id, &event_ts, &t, &c, &reason, &at, &self.outbox],
+                    &[
+                        &e.user_id,
+                        &rec.event_id,
+                        &event_ts,
+                        &t,
+                        &c,
+                        &reason,
+                        &at,
+                        &self.outbox,
+                    ],
                 )?;
             }
             (Outcome::Suppress, Some(t), _) => {
