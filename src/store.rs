@@ -98,6 +98,20 @@ pub enum Durability {
     Pending,
 }
 
+impl Window {
+    /// The stored `event_timestamp` text range of the window: timestamps are stored as
+    /// `YYYY-MM-DDT...Z`, so a UTC day is `[day, next day)`.
+    pub fn text_range(self) -> (String, String) {
+        match self {
+            Window::Ever => (String::new(), String::from("\u{10FFFF}")),
+            Window::Day(d) => {
+                let next = d.checked_add_days(chrono::Days::new(1)).unwrap_or(d);
+                (d.to_string(), next.to_string())
+            }
+        }
+    }
+}
+
 /// What the pipeline writes for a decided event.
 #[derive(Debug, Clone, Copy)]
 pub struct DecisionRecord<'a> {

@@ -4,7 +4,7 @@
 
 use ::postgres::error::SqlState;
 use ::postgres::{Client, NoTls, Statement, Transaction};
-use chrono::{DateTime, Days, Utc};
+use chrono::{DateTime, Utc};
 
 use super::migrations::MIGRATIONS;
 use super::{
@@ -387,13 +387,7 @@ impl StoreTx for PgTx<'_> {
         window: Window,
         before: i64,
     ) -> Result<Option<Delivery>, StoreError> {
-        let (from, to) = match window {
-            Window::Ever => (String::new(), String::from("\u{10FFFF}")),
-            Window::Day(d) => {
-                let next = d.checked_add_days(Days::new(1)).unwrap_or(d);
-                (d.to_string(), next.to_string())
-            }
-        };
+        let (from, to) = window.text_range();
         let row = self.tx.query_opt(
             &self.stmts.find_delivery,
             &[&user_id, &template, &from, &to, &before],

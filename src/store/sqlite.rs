@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use chrono::{DateTime, Days, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::migrations::MIGRATIONS;
@@ -192,19 +192,7 @@ impl Store for SqliteStore {
         while let Some(r) = rows.next()? {
             let event_id: i64 = r.get(0)?;
             let created_at = parse_ts(r.get(1)?)?;
-            let decision = AuditEntry {
-                event_id,
-                event_type: r.get(2)?,
-                event_timestamp: r.get(3)?,
-                matched_rule: r.get(4)?,
-                action_type: r.get(5)?,
-                template_name: r.get(6)?,
-                channel: r.get(7)?,
-                outcome: r.get(8)?,
-                reason: r.get(9)?,
-                reason_code: r.get(10)?,
-                decision_timestamp: r.get(11)?,
-            };
+            let decision = entry(r)?;
             let event = load_event(&self.conn, event_id)?
                 .ok_or_else(|| StoreError::Corrupt(format!("decision {event_id} has no event")))?;
             each(Recorded {
@@ -230,24 +218,9 @@ impl Store for SqliteStore {
                 FROM decisions
                 WHERE id IN (SELECT id FROM events WHERE user_id = ?1)
                 ORDER BY id DESC LIMIT ?2
-
              ) ORDER BY id",
         )?;
-        let rows = stmt.query_map(params![user_id, limit], |r| {
-            Ok(AuditEntry {
-                event_id: r.get(1)?,
-                event_type: r.get(2)?,
-                event_timestamp: r.get(3)?,
-                matched_rule: r.get(4)?,
-                action_type: r.get(5)?,
-                template_name: r.get(6)?,
-                channel: r.get(7)?,
-                outcome: r.get(8)?,
-                reason: r.get(9)?,
-                reason_code: r.get(10)?,
-                decision_timestamp: r.get(11)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![user_id, limit], entry)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
@@ -263,6 +236,24 @@ pub struct SqliteTx<'a> {
     batch: &'a mut Batch,
     outbox: &'a str,
     done: bool,
+}
+
+/// An audit entry from columns (id, _, event_type, event_timestamp, matched_rule, action_type,
+/// template_name, channel, outcome, reason, reason_code, created_at).
+fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        event_id: r.get(0)?,
+        event_type: r.get(2)?,
+        event_timestamp: r.get(3)?,
+        matched_rule: r.get(4)?,
+        action_type: r.get(5)?,
+        template_name: r.get(6)?,
+        channel: r.get(7)?,
+        outcome: r.get(8)?,
+        reason: r.get(9)?,
+        reason_code: r.get(10)?,
+        decision_timestamp: r.get(11)?,
+    })
 }
 
 fn load_event(conn: &Connection, id: i64) -> Result<Option<Event>, StoreError> {
@@ -421,14 +412,7 @@ impl StoreTx for SqliteTx<'_> {
         window: Window,
         before: i64,
     ) -> Result<Option<Delivery>, StoreError> {
-        // Timestamps are stored as `YYYY-MM-DDT...Z`, so a UTC day is a text range.
-        let (from, to) = match window {
-            Window::Ever => (String::new(), String::from("\u{10FFFF}")),
-            Window::Day(d) => {
-                let next = d.checked_add_days(Days::new(1)).unwrap_or(d);
-                (d.to_string(), next.to_string())
-            }
-        };
+        let (from, to) = window.text_range();
         let row: Option<(i64, String)> = self
             .conn
             .prepare_cached(
