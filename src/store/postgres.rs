@@ -6,6 +6,10 @@ use ::postgres::error::SqlState;
 use ::postgres::{Client, NoTls, Statement, Transaction};
 use chrono::{DateTime, Utc};
 
+mod statements;
+
+use statements::Statements;
+
 use super::migrations::MIGRATIONS;
 use super::{
     AuditEntry, DecisionRecord, Durability, Recorded, SendRequest, Store, StoreError, StoreTx,
@@ -21,67 +25,6 @@ pub struct PgStore {
     client: Option<Client>,
     stmts: Option<Statements>,
     outbox: String,
-}
-
-struct Statements {
-    lock: Statement,
-    insert_event: Statement,
-    insert_traits: Statement,
-    load_event: Statement,
-    latest_prior: Statement,
-    find_delivery: Statement,
-    insert_decision: Statement,
-    insert_send: Statement,
-    insert_suppression: Statement,
-}
-
-impl Statements {
-    fn prepare(c: &mut Client) -> Result<Statements, ::postgres::Error> {
-        Ok(Statements {
-            lock: c.prepare("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")?,
-            insert_event: c.prepare(
-                "INSERT INTO events (user_id, event_type, event_timestamp, properties, created_at)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            )?,
-            insert_traits: c.prepare(
-                "INSERT INTO user_traits
-                   (id, event_id, email, country, marketing_opt_in, risk_segment, extra)
-                 VALUES ($1, $1, $2, $3, $4, $5, $6)",
-            )?,
-            load_event: c.prepare(
-                "SELECT e.user_id, e.event_type, e.event_timestamp, e.properties,
-                        t.id, t.email, t.country, t.marketing_opt_in, t.risk_segment, t.extra
-                 FROM events e LEFT JOIN user_traits t ON t.id = e.id WHERE e.id = $1",
-            )?,
-            latest_prior: c.prepare(
-                "SELECT id, event_timestamp FROM events
-                 WHERE user_id = $1 AND event_type = $2 AND id < $3
-                 ORDER BY id DESC LIMIT 1",
-            )?,
-            find_delivery: c.prepare(
-                "SELECT event_id, event_timestamp FROM send_requests
-                 WHERE user_id = $1 AND template_name = $2
-                   AND event_timestamp >= $3 AND event_timestamp < $4 AND event_id < $5
-                 ORDER BY id LIMIT 1",
-            )?,
-            insert_decision: c.prepare(
-                "INSERT INTO decisions (id, user_id, event_id, event_type, event_timestamp,
-                    matched_rule, action_type, outcome, reason, reason_code, template_name,
-                    channel, created_at)
-                 VALUES ($2, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )?,
-            insert_send: c.prepare(
-                "INSERT INTO send_requests (id, user_id, event_id, event_timestamp,
-                    template_name, channel, reason, created_at, outbox)
-                 VALUES ($2, $1, $2, $3, $4, $5, $6, $7, $8)",
-            )?,
-            insert_suppression: c.prepare(
-                "INSERT INTO suppressions (id, user_id, event_id, template_name,
-                    suppression_reason, created_at)
-                 VALUES ($2, $1, $2, $3, $4, $5)",
-            )?,
-        })
-    }
 }
 
 /// Errors worth retrying: a serialization failure, a deadlock, a lost connection.
