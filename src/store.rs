@@ -98,6 +98,13 @@ pub enum Durability {
     Pending,
 }
 
+/// A stored timestamp back to a UTC time.
+pub(crate) fn parse_ts(s: String) -> Result<DateTime<Utc>, StoreError> {
+    crate::event::Timestamp::parse(&s)
+        .map(|t| t.0)
+        .map_err(StoreError::Corrupt)
+}
+
 impl Window {
     /// The stored `event_timestamp` text range of the window: timestamps are stored as
     /// `YYYY-MM-DDT...Z`, so a UTC day is `[day, next day)`.

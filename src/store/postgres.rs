@@ -13,9 +13,10 @@ use statements::Statements;
 use super::migrations::MIGRATIONS;
 use super::{
     AuditEntry, DecisionRecord, Durability, Recorded, SendRequest, Store, StoreError, StoreTx,
+    parse_ts,
 };
 use crate::engine::{Delivery, Outcome, PriorEvent, Window};
-use crate::event::{Event, Timestamp, Traits, format_ts};
+use crate::event::{Event, Traits, format_ts};
 
 /// Serialises schema migrations of instances starting together.
 const MIGRATION_LOCK: i64 = 0x776f_726b_6265_6e63;
@@ -224,12 +225,6 @@ fn entry(r: &::postgres::Row) -> AuditEntry {
         reason_code: r.get(10),
         decision_timestamp: r.get(11),
     }
-}
-
-fn parse_ts(s: String) -> Result<DateTime<Utc>, StoreError> {
-    Timestamp::parse(&s)
-        .map(|t| t.0)
-        .map_err(StoreError::Corrupt)
 }
 
 fn load_event<C: ::postgres::GenericClient>(

@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::{Durability, StoreTx};
 
 #[test]
 fn migrates_fresh_and_refuses_newer_schemas() {

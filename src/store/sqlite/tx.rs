@@ -1,0 +1,214 @@
+//! The SQLite store's per-event transaction, and group commit.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Batch, load_event};
+use crate::engine::{Delivery, Outcome, PriorEvent, Window};
+use crate::event::{Event, format_ts};
+use crate::store::{DecisionRecord, Durability, StoreError, StoreTx, parse_ts};
+
+pub struct SqliteTx<'a> {
+    pub(super) conn: &'a Connection,
+    pub(super) batch: &'a mut Batch,
+    pub(super) outbox: &'a str,
+    pub(super) done: bool,
+}
+
+impl Batch {
+    pub(super) fn commit(&mut self, conn: &Connection) -> Result<(), StoreError> {
+        self.open = false;
+        self.pending = 0;
+        if let Err(e) = conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]))
+        {
+            // A failed COMMIT can leave the transaction open: end it, nothing was written.
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.into());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SqliteTx<'_> {
+    /// An event that did not commit leaves nothing behind (nor does the rest of its group).
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        self.batch.open = false;
+        self.batch.pending = 0;
+        let _ = self.conn.execute_batch("ROLLBACK");
+    }
+}
+
+impl StoreTx for SqliteTx<'_> {
+    fn insert_event(&mut self, e: &Event, created_at: DateTime<Utc>) -> Result<i64, StoreError> {
+        let props = serde_json::to_string(&e.properties).expect("json map serialises");
+        self.conn
+            .prepare_cached(
+                "INSERT INTO events (user_id, event_type, event_timestamp, properties, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                e.user_id,
+                e.event_type,
+                format_ts(e.event_timestamp),
+                props,
+                format_ts(created_at)
+            ])?;
+        let id = self.conn.last_insert_rowid();
+        if let Some(t) = &e.user_traits {
+            let extra = serde_json::to_string(&t.extra).expect("json map serialises");
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO user_traits
+                       (id, event_id, email, country, marketing_opt_in, risk_segment, extra)
+                     VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    id,
+                    t.email,
+                    t.country,
+                    t.marketing_opt_in,
+                    t.risk_segment,
+                    extra
+                ])?;
+        }
+        Ok(id)
+    }
+
+    fn load_event(&mut self, id: i64) -> Result<Option<Event>, StoreError> {
+        load_event(self.conn, id)
+    }
+
+    fn latest_prior(
+        &mut self,
+        user_id: &str,
+        event_type: &str,
+        before: i64,
+    ) -> Result<Option<PriorEvent>, StoreError> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT id, event_timestamp FROM events
+                 WHERE user_id = ?1 AND event_type = ?2 AND id < ?3
+                 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row(params![user_id, event_type, before], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        row.map(|(event_id, ts)| {
+            Ok(PriorEvent {
+                event_id,
+                event_timestamp: parse_ts(ts)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn find_delivery(
+        &mut self,
+        user_id: &str,
+        template: &str,
+        window: Window,
+        before: i64,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let (from, to) = window.text_range();
+        let row: Option<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT event_id, event_timestamp FROM send_requests
+                 WHERE user_id = ?1 AND template_name = ?2
+                   AND event_timestamp >= ?3 AND event_timestamp < ?4 AND event_id < ?5
+                 ORDER BY id LIMIT 1",
+            )?
+            .query_row(params![user_id, template, from, to, before], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        row.map(|(event_id, ts)| {
+            Ok(Delivery {
+                event_id,
+                event_timestamp: parse_ts(ts)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn record(&mut self, rec: &DecisionRecord<'_>) -> Result<(), StoreError> {
+        let v = rec.verdict;
+        let e = rec.event;
+        let at = format_ts(rec.decided_at);
+        let event_ts = format_ts(e.event_timestamp);
+        self.conn
+            .prepare_cached(
+                "INSERT INTO decisions (id, user_id, event_id, event_type, event_timestamp,
+                    matched_rule, action_type, outcome, reason, reason_code, template_name,
+                    channel, created_at)
+                 VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                e.user_id,
+                rec.event_id,
+                e.event_type,
+                event_ts,
+                v.matched_rule,
+                v.action_type.as_str(),
+                v.outcome.as_str(),
+                v.reason,
+                v.reason_code.as_str(),
+                v.template_name,
+                v.channel.map(|c| c.as_str()),
+                at
+            ])?;
+        match (v.outcome, &v.template_name, v.channel) {
+            (Outcome::Allow | Outcome::Alert, Some(t), Some(c)) => {
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO send_requests (id, user_id, event_id, event_timestamp,
+                            template_name, channel, reason, created_at, outbox)
+                         VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )?
+                    .execute(params![
+                        e.user_id,
+                        rec.event_id,
+                        event_ts,
+                        t,
+                        c.as_str(),
+                        // as in messages.txt; the decision holds the full reason
+                        format!("rule:{}", v.matched_rule.as_deref().unwrap_or_default()),
+                        at,
+                        self.outbox
+                    ])?;
+            }
+            (Outcome::Suppress, Some(t), _) => {
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO suppressions (id, user_id, event_id, template_name,
+                            suppression_reason, created_at)
+                         VALUES (?2, ?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![e.user_id, rec.event_id, t, v.reason, at])?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn commit(mut self) -> Result<Durability, StoreError> {
+        self.batch.pending += 1;
+        let durable = self.batch.pending >= self.batch.size;
+        if durable {
+            self.batch.commit(self.conn)?;
+        }
+        self.done = true;
+        Ok(if durable {
+            Durability::Durable
+        } else {
+            Durability::Pending
+        })
+    }
+}
