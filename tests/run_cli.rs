@@ -269,3 +269,18 @@ fn min_coverage_fails_when_an_enabled_rule_never_matched() {
     assert_eq!(v["coverage"][0]["never_matched"][0][0], "welcome_email");
     assert_eq!(v["files"][0]["rule_stats"][3]["shadowed"], 2);
 }
+
+#[test]
+fn db_with_several_scenarios_keeps_one_database_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("scratch.db");
+    let r = workbench(&["run", "scenarios", "--db", db.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in ["bank_link_nudge", "mixed_day", "payment_failures", "welcome_email"] {
+        let path = dir.path().join(format!("scratch.{name}.db"));
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let n: i64 = conn.query_row("SELECT count(*) FROM decisions", [], |r| r.get(0)).unwrap();
+        assert!(n > 0, "{name}");
+    }
+    assert!(!db.exists());
+}
