@@ -24,6 +24,12 @@ pub enum StoreError {
         "database schema version {found} is newer than this binary knows ({known}); upgrade workbench"
     )]
     TooNew { found: i64, known: i64 },
+    /// The connection was lost while committing: the event may or may not be stored, so it
+    /// is never retried (a retry could record it twice).
+    #[error(
+        "the database connection was lost while committing; the event may have been recorded: {0}"
+    )]
+    CommitUnknown(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

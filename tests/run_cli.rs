@@ -276,10 +276,17 @@ fn db_with_several_scenarios_keeps_one_database_each() {
     let db = dir.path().join("scratch.db");
     let r = workbench(&["run", "scenarios", "--db", db.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    for name in ["bank_link_nudge", "mixed_day", "payment_failures", "welcome_email"] {
+    for name in [
+        "bank_link_nudge",
+        "mixed_day",
+        "payment_failures",
+        "welcome_email",
+    ] {
         let path = dir.path().join(format!("scratch.{name}.db"));
         let conn = rusqlite::Connection::open(&path).unwrap();
-        let n: i64 = conn.query_row("SELECT count(*) FROM decisions", [], |r| r.get(0)).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM decisions", [], |r| r.get(0))
+            .unwrap();
         assert!(n > 0, "{name}");
     }
     assert!(!db.exists());

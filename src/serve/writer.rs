@@ -18,7 +18,7 @@ use crate::pipeline::{Pipeline, PipelineError};
 use crate::provider::{Message, MessagesFile, Provider};
 use crate::rules::RuleSet;
 use crate::store::postgres::is_transient;
-use crate::store::{AuditEntry, Store};
+use crate::store::{AuditEntry, Store, StoreError};
 
 /// What a processed event returns to its request.
 #[derive(Debug, Clone)]
@@ -176,8 +176,12 @@ fn run<S: Store>(
                     match process(&mut pipeline, rules, &event, mode) {
                         Ok(decided) => done.push((reply, decided)),
                         Err(e) => {
-                            // The store rolled back the whole open group: none of it was recorded.
-                            let err = Unavailable(format!("event not recorded: {e}"));
+                            // The store rolled back the whole open group: none of it was
+                            // recorded (but for a commit whose answer was lost: it says so).
+                            let err = Unavailable(match &e {
+                                PipelineError::Store(StoreError::CommitUnknown(_)) => e.to_string(),
+                                _ => format!("event not recorded: {e}"),
+                            });
                             fail(&mut done, &err);
                             let _ = reply.send(Err(err));
                         }

@@ -393,7 +393,11 @@ impl StoreTx for PgTx<'_> {
     }
 
     fn commit(self) -> Result<Durability, StoreError> {
-        self.tx.commit()?;
-        Ok(Durability::Durable)
+        match self.tx.commit() {
+            Ok(()) => Ok(Durability::Durable),
+            // The server answered: the transaction is rolled back, a retry is safe.
+            Err(e) if e.code().is_some() => Err(e.into()),
+            Err(e) => Err(StoreError::CommitUnknown(e.to_string())),
+        }
     }
 }
