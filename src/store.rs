@@ -155,8 +155,8 @@ pub struct Recorded {
     pub decision: AuditEntry,
 }
 
-/// One line of a user's audit (SPEC §5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One line of a user's audit (SPEC §5), as `GET /audit/{user_id}` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub event_id: i64,
     pub event_type: String,

@@ -28,7 +28,7 @@ use crate::store::AuditEntry;
         TraitsBody,
         DecisionResponse,
         AuditResponse,
-        AuditDecision,
+        AuditEntry,
         HealthResponse,
         ValidationErrors,
         ValidationError
@@ -78,43 +78,10 @@ pub struct DecisionResponse {
     pub reason_code: String,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuditResponse {
     pub user_id: String,
-    pub decisions: Vec<AuditDecision>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AuditDecision {
-    pub event_id: i64,
-    pub event_type: String,
-    pub event_timestamp: String,
-    pub matched_rule: Option<String>,
-    pub action_type: String,
-    pub template_name: Option<String>,
-    pub channel: Option<String>,
-    pub outcome: String,
-    pub reason: String,
-    pub reason_code: String,
-    pub decision_timestamp: String,
-}
-
-impl From<AuditEntry> for AuditDecision {
-    fn from(e: AuditEntry) -> Self {
-        AuditDecision {
-            event_id: e.event_id,
-            event_type: e.event_type,
-            event_timestamp: e.event_timestamp,
-            matched_rule: e.matched_rule,
-            action_type: e.action_type,
-            template_name: e.template_name,
-            channel: e.channel,
-            outcome: e.outcome,
-            reason: e.reason,
-            reason_code: e.reason_code,
-            decision_timestamp: e.decision_timestamp,
-        }
-    }
+    pub decisions: Vec<AuditEntry>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -228,7 +195,7 @@ pub async fn audit(
     match writer.audit(user_id.clone(), limit).await {
         Ok(entries) => Json(AuditResponse {
             user_id,
-            decisions: entries.into_iter().map(AuditDecision::from).collect(),
+            decisions: entries,
         })
         .into_response(),
         Err(e) => unavailable(e),
