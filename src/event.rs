@@ -75,13 +75,33 @@ pub struct NonEmpty(pub String);
 impl<'de> Deserialize<'de> for NonEmpty {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         via_str(d, "a non-empty string", |s| {
-            if s.trim().is_empty() {
-                Err("must be a non-empty string".to_string())
-            } else {
-                Ok(NonEmpty(s.to_string()))
-            }
+            check_id(s).map(|()| NonEmpty(s.to_string()))
         })
     }
+}
+
+/// The longest `user_id`, `event_type` or idempotency key, in characters (SPEC §8).
+pub const MAX_ID_CHARS: usize = 256;
+
+/// An identifier (`user_id`, `event_type`): non-empty, at most [`MAX_ID_CHARS`] characters,
+/// no control characters (SPEC §8), so it can never break a `messages.txt` line or a log.
+pub fn check_id(s: &str) -> Result<(), String> {
+    if s.trim().is_empty() {
+        return Err("must be a non-empty string".to_string());
+    }
+    let chars = s.chars().count();
+    if chars > MAX_ID_CHARS {
+        return Err(format!(
+            "is {chars} characters long; the limit is {MAX_ID_CHARS}"
+        ));
+    }
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "contains the control character {}; control characters are not allowed",
+            c.escape_unicode()
+        ));
+    }
+    Ok(())
 }
 
 /// Deserialize a string and validate it inside the deserializer call, so that errors carry
@@ -112,15 +132,37 @@ where
 pub struct Timestamp(pub DateTime<Utc>);
 
 impl Timestamp {
+    /// The earliest instant an event may carry (SPEC §8).
+    pub const MIN: &'static str = "1970-01-01T00:00:00Z";
+    /// The latest instant an event may carry (SPEC §8).
+    pub const MAX: &'static str = "9999-12-31T23:59:59Z";
+
     pub fn parse(s: &str) -> Result<Timestamp, String> {
         match DateTime::parse_from_rfc3339(s.trim()) {
-            Ok(t) => Ok(Timestamp(t.with_timezone(&Utc))),
+            Ok(t) => {
+                let utc = t.with_timezone(&Utc);
+                if in_range(utc) {
+                    Ok(Timestamp(utc))
+                } else {
+                    Err(format!(
+                        "timestamp `{s}` is out of range: it must fall in {} .. {} (UTC)",
+                        Timestamp::MIN,
+                        Timestamp::MAX
+                    ))
+                }
+            }
             Err(_) if looks_naive(s.trim()) => Err(format!(
                 "timestamp `{s}` has no UTC offset: add `Z` or an offset like `+02:00`"
             )),
             Err(e) => Err(format!("`{s}` is not an RFC 3339 timestamp: {e}")),
         }
     }
+}
+
+/// Whether a UTC instant is inside the range SPEC §8 accepts.
+pub fn in_range(t: DateTime<Utc>) -> bool {
+    let secs = t.timestamp();
+    (0..=253_402_300_799).contains(&secs)
 }
 
 fn looks_naive(s: &str) -> bool {
@@ -175,6 +217,36 @@ mod tests {
         assert_eq!(t.get("tier"), Some(Value::String("gold".into())));
         assert_eq!(t.get("country"), None);
         assert!(serde_json::from_str::<Traits>(r#"{"marketing_opt_in":"yes"}"#).is_err());
+    }
+
+    #[test]
+    fn timestamps_outside_1970_to_9999_are_rejected() {
+        for bad in [
+            "9999-12-31T23:59:59-01:00",
+            "1969-12-31T23:59:59Z",
+            "1970-01-01T00:30:00+01:00",
+        ] {
+            let err = Timestamp::parse(bad).unwrap_err();
+            assert!(err.contains("out of range"), "{bad}: {err}");
+        }
+        for good in [
+            "9999-12-31T23:59:59Z",
+            "9999-12-31T23:59:59.999999999Z",
+            "1970-01-01T00:00:00Z",
+            "1970-01-01T01:00:00+01:00",
+        ] {
+            assert!(Timestamp::parse(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn ids_with_control_characters_or_over_256_chars_are_rejected() {
+        assert!(check_id(r"user\n1").is_ok());
+        let err = check_id("user\n1 | event_id=3").unwrap_err();
+        assert!(err.contains("control character"), "{err}");
+        assert!(check_id(&"é".repeat(256)).is_ok());
+        let err = check_id(&"é".repeat(257)).unwrap_err();
+        assert!(err.contains("257 characters"), "{err}");
     }
 
     #[test]

@@ -173,9 +173,11 @@ impl RuleSet {
 
     /// Load and validate a rules file.
     pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
-        let src = crate::source::read_text(path).map_err(|e| RulesError::Read {
-            file: path.to_path_buf(),
-            message: e,
+        let src = crate::source::read_text(path, crate::source::MAX_RULES_BYTES).map_err(|e| {
+            RulesError::Read {
+                file: path.to_path_buf(),
+                message: e,
+            }
         })?;
         RuleSet::from_yaml(path, &src)
     }

@@ -107,7 +107,8 @@ impl Scenario {
         match extension(path).as_deref() {
             Some("jsonl") => Scenario::jsonl_file(path),
             Some("yaml" | "yml") => {
-                let src = source::read_text(path).map_err(|m| err(None, m))?;
+                let src = source::read_text(path, source::MAX_YAML_SCENARIO_BYTES)
+                    .map_err(|m| err(None, m))?;
                 if src.trim().is_empty() {
                     return Err(err(None, "scenario file is empty".into()));
                 }
@@ -205,19 +206,10 @@ impl Scenario {
 }
 
 fn open(path: &Path) -> Result<File, ScenarioError> {
-    let err = |message: String| ScenarioError {
+    source::open_regular(path).map_err(|message| ScenarioError {
         file: path.to_path_buf(),
         pos: None,
         message,
-    };
-    if path.is_dir() {
-        return Err(err("is a directory, not a file".into()));
-    }
-    File::open(path).map_err(|e| {
-        err(match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".into(),
-            _ => format!("cannot read: {e}"),
-        })
     })
 }
 
