@@ -104,22 +104,43 @@ pub enum Durability {
     Pending,
 }
 
-/// A stored timestamp back to a UTC time.
+/// A stored timestamp back to a UTC time. Accepts the years past 9999 that databases written
+/// before the input limits of SPEC §8 may hold (`+10000-01-01T00:59:59Z`), so that such a
+/// database stays readable.
 pub(crate) fn parse_ts(s: String) -> Result<DateTime<Utc>, StoreError> {
-    crate::event::Timestamp::parse(&s)
-        .map(|t| t.0)
-        .map_err(StoreError::Corrupt)
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let offset = s
+        .strip_suffix('Z')
+        .map_or_else(|| s.clone(), |rest| format!("{rest}+00:00"));
+    chrono::DateTime::parse_from_str(&offset, "%Y-%m-%dT%H:%M:%S%.f%:z")
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("timestamp `{s}`: {e}")))
+}
+
+/// The stored, comparable form of an instant: microseconds since 1970-01-01T00:00:00Z. Every
+/// instant SPEC §8 accepts (up to 9999-12-31T23:59:59.999999Z) compares correctly as an
+/// integer, which text forms of different widths (`+10000-…` vs `9999-…`) do not.
+pub fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
 }
 
 impl Window {
-    /// The stored `event_timestamp` text range of the window: timestamps are stored as
-    /// `YYYY-MM-DDT...Z`, so a UTC day is `[day, next day)`.
-    pub fn text_range(self) -> (String, String) {
+    /// The window as a half-open range of [`micros`]: a UTC day is `[midnight, next midnight)`.
+    pub fn micros_range(self) -> (i64, i64) {
         match self {
-            Window::Ever => (String::new(), String::from("\u{10FFFF}")),
+            Window::Ever => (i64::MIN, i64::MAX),
             Window::Day(d) => {
-                let next = d.checked_add_days(chrono::Days::new(1)).unwrap_or(d);
-                (d.to_string(), next.to_string())
+                let start = d.and_time(chrono::NaiveTime::MIN).and_utc();
+                let end = d
+                    .checked_add_days(chrono::Days::new(1))
+                    .map_or(i64::MAX, |n| {
+                        n.and_time(chrono::NaiveTime::MIN)
+                            .and_utc()
+                            .timestamp_micros()
+                    });
+                (start.timestamp_micros(), end)
             }
         }
     }

@@ -137,4 +137,23 @@ pub const MIGRATIONS: &[Migration] = &[
         CREATE INDEX ix_send_requests_undelivered ON send_requests (id) WHERE NOT delivered;
         ",
     },
+    // 3: delivery times as integers (microseconds since 1970, `store::micros`), so that
+    // suppression windows compare every instant up to 9999-12-31T23:59:59Z correctly; the
+    // text column stays for reading. Existing rows are filled in by `backfill_event_us`.
+    Migration {
+        sqlite: "
+        ALTER TABLE send_requests ADD COLUMN event_us INTEGER;
+        CREATE INDEX ix_send_requests_window ON send_requests (user_id, template_name, event_us);
+        DROP INDEX ix_send_requests_key;
+        ",
+        postgres: "
+        ALTER TABLE send_requests ADD COLUMN event_us BIGINT;
+        CREATE INDEX ix_send_requests_window ON send_requests (user_id, template_name, event_us);
+        DROP INDEX ix_send_requests_key;
+        ",
+    },
 ];
+
+/// The version whose migration adds `send_requests.event_us`, which existing rows get from
+/// their text timestamps (in Rust: SQL cannot parse every stored form).
+pub const EVENT_US_VERSION: usize = 3;

@@ -10,10 +10,10 @@ mod statements;
 
 use statements::Statements;
 
-use super::migrations::MIGRATIONS;
+use super::migrations::{EVENT_US_VERSION, MIGRATIONS};
 use super::{
     AuditEntry, DecisionRecord, Durability, Recorded, SendRequest, Store, StoreError, StoreTx,
-    parse_ts,
+    micros, parse_ts,
 };
 use crate::engine::{Delivery, Outcome, PriorEvent, Window};
 use crate::event::{Event, Traits, format_ts};
@@ -106,6 +106,17 @@ fn migrate(c: &mut Client) -> Result<(), StoreError> {
     }
     for (i, m) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         tx.batch_execute(m.postgres)?;
+        if i + 1 == EVENT_US_VERSION {
+            let rows = tx.query(
+                "SELECT id, event_timestamp FROM send_requests WHERE event_us IS NULL",
+                &[],
+            )?;
+            let update = tx.prepare("UPDATE send_requests SET event_us = $2 WHERE id = $1")?;
+            for r in rows {
+                let id: i64 = r.get(0);
+                tx.execute(&update, &[&id, &micros(parse_ts(r.get(1))?)])?;
+            }
+        }
         tx.execute("UPDATE schema_version SET version = $1", &[&(i as i32 + 1)])?;
     }
     tx.commit()?;
@@ -325,7 +336,7 @@ impl StoreTx for PgTx<'_> {
         window: Window,
         before: i64,
     ) -> Result<Option<Delivery>, StoreError> {
-        let (from, to) = window.text_range();
+        let (from, to) = window.micros_range();
         let row = self.tx.query_opt(
             &self.stmts.find_delivery,
             &[&user_id, &template, &from, &to, &before],
@@ -378,6 +389,7 @@ impl StoreTx for PgTx<'_> {
                         &reason,
                         &at,
                         &self.outbox,
+                        &micros(e.event_timestamp),
                     ],
                 )?;
             }

@@ -8,8 +8,8 @@ mod tx;
 
 pub use tx::SqliteTx;
 
-use super::migrations::MIGRATIONS;
-use super::{AuditEntry, Recorded, SendRequest, Store, StoreError, parse_ts};
+use super::migrations::{EVENT_US_VERSION, MIGRATIONS};
+use super::{AuditEntry, Recorded, SendRequest, Store, StoreError, micros, parse_ts};
 use crate::event::{Event, Traits};
 
 pub struct SqliteStore {
@@ -95,8 +95,23 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     for (i, m) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(m.sqlite)?;
+        if i + 1 == EVENT_US_VERSION {
+            backfill_event_us(&tx)?;
+        }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
+    }
+    Ok(())
+}
+
+fn backfill_event_us(conn: &Connection) -> Result<(), StoreError> {
+    let rows: Vec<(i64, String)> = conn
+        .prepare("SELECT id, event_timestamp FROM send_requests WHERE event_us IS NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = conn.prepare("UPDATE send_requests SET event_us = ?2 WHERE id = ?1")?;
+    for (id, ts) in rows {
+        update.execute(params![id, micros(parse_ts(ts)?)])?;
     }
     Ok(())
 }

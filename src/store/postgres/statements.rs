@@ -40,7 +40,7 @@ impl Statements {
             find_delivery: c.prepare(
                 "SELECT event_id, event_timestamp FROM send_requests
                  WHERE user_id = $1 AND template_name = $2
-                   AND event_timestamp >= $3 AND event_timestamp < $4 AND event_id < $5
+                   AND event_us >= $3 AND event_us < $4 AND event_id < $5
                  ORDER BY id LIMIT 1",
             )?,
             insert_decision: c.prepare(
@@ -51,8 +51,8 @@ impl Statements {
             )?,
             insert_send: c.prepare(
                 "INSERT INTO send_requests (id, user_id, event_id, event_timestamp,
-                    template_name, channel, reason, created_at, outbox)
-                 VALUES ($2, $1, $2, $3, $4, $5, $6, $7, $8)",
+                    template_name, channel, reason, created_at, outbox, event_us)
+                 VALUES ($2, $1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )?,
             insert_suppression: c.prepare(
                 "INSERT INTO suppressions (id, user_id, event_id, template_name,

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{Batch, load_event};
 use crate::engine::{Delivery, Outcome, PriorEvent, Window};
 use crate::event::{Event, format_ts};
-use crate::store::{DecisionRecord, Durability, StoreError, StoreTx, parse_ts};
+use crate::store::{DecisionRecord, Durability, StoreError, StoreTx, micros, parse_ts};
 
 pub struct SqliteTx<'a> {
     pub(super) conn: &'a Connection,
@@ -116,13 +116,13 @@ impl StoreTx for SqliteTx<'_> {
         window: Window,
         before: i64,
     ) -> Result<Option<Delivery>, StoreError> {
-        let (from, to) = window.text_range();
+        let (from, to) = window.micros_range();
         let row: Option<(i64, String)> = self
             .conn
             .prepare_cached(
                 "SELECT event_id, event_timestamp FROM send_requests
                  WHERE user_id = ?1 AND template_name = ?2
-                   AND event_timestamp >= ?3 AND event_timestamp < ?4 AND event_id < ?5
+                   AND event_us >= ?3 AND event_us < ?4 AND event_id < ?5
                  ORDER BY id LIMIT 1",
             )?
             .query_row(params![user_id, template, from, to, before], |r| {
@@ -169,8 +169,8 @@ impl StoreTx for SqliteTx<'_> {
                 self.conn
                     .prepare_cached(
                         "INSERT INTO send_requests (id, user_id, event_id, event_timestamp,
-                            template_name, channel, reason, created_at, outbox)
-                         VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                            template_name, channel, reason, created_at, outbox, event_us)
+                         VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     )?
                     .execute(params![
                         e.user_id,
@@ -181,7 +181,8 @@ impl StoreTx for SqliteTx<'_> {
                         // as in messages.txt; the decision holds the full reason
                         format!("rule:{}", v.matched_rule.as_deref().unwrap_or_default()),
                         at,
-                        self.outbox
+                        self.outbox,
+                        micros(e.event_timestamp)
                     ])?;
             }
             (Outcome::Suppress, Some(t), _) => {
