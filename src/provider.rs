@@ -1,7 +1,10 @@
-//! The stub messaging provider: one `messages.txt` line per delivery.
+//! The stub messaging provider: `messages.txt`, an append-only log of one line per delivery.
 
+pub mod line;
+
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -48,23 +51,31 @@ impl Message {
         })
     }
 
-    /// The `messages.txt` line (without newline); newlines in the text become spaces.
+    /// The `messages.txt` line (without newline), every value escaped (see [`line`]).
     pub fn line(&self) -> String {
-        let text: String = self
-            .text
-            .chars()
-            .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
-            .collect();
-        format!(
-            "{} | user_id={} | template={} | channel={} | event_id={} | reason=rule:{} | text={}",
-            format_ts(self.event_timestamp),
-            self.user_id,
-            self.template,
-            self.channel,
-            self.event_id,
-            self.rule,
-            text
-        )
+        let mut out = format_ts(self.event_timestamp);
+        let fields: [(&str, &str); 6] = [
+            ("user_id", &self.user_id),
+            ("template", &self.template),
+            ("channel", self.channel),
+            ("event_id", ""),
+            ("reason", ""),
+            ("text", &self.text),
+        ];
+        for (key, value) in fields {
+            out.push_str(" | ");
+            out.push_str(key);
+            out.push('=');
+            match key {
+                "event_id" => out.push_str(&self.event_id.to_string()),
+                "reason" => {
+                    out.push_str("rule:");
+                    line::escape_into(&mut out, &self.rule);
+                }
+                _ => line::escape_into(&mut out, value),
+            }
+        }
+        out
     }
 }
 
@@ -76,57 +87,95 @@ pub trait Provider {
     }
 }
 
-/// Appends to a file. `durable` flushes every line (the service); otherwise lines are
-/// buffered until `flush` (scenario runs).
+/// Appends to a file, a whole line (or a whole buffer of lines) at a time: each append is one
+/// `write` of all its bytes, and one that fails part-way is cut off again, so the file only
+/// ever holds whole lines. `durable` writes every line as it comes (the service); otherwise
+/// lines are buffered until `flush` (scenario runs).
 pub struct MessagesFile {
-    out: BufWriter<File>,
+    file: File,
+    buf: Vec<u8>,
     durable: bool,
+    /// The length to cut back to before the next append, when cutting a failed append off
+    /// failed too.
+    torn_at: Option<u64>,
 }
 
 impl MessagesFile {
     pub fn append(path: &Path, durable: bool) -> io::Result<MessagesFile> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         Ok(MessagesFile {
-            out: BufWriter::new(file),
+            file,
+            buf: Vec::new(),
             durable,
+            torn_at: None,
         })
+    }
+
+    fn write_buf(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        if let Some(len) = self.torn_at {
+            self.file.set_len(len)?;
+            self.torn_at = None;
+        }
+        let len = self.file.metadata()?.len();
+        if let Err(e) = self.file.write_all(&self.buf) {
+            if self.file.set_len(len).is_err() {
+                self.torn_at = Some(len);
+            }
+            return Err(e);
+        }
+        self.buf.clear();
+        Ok(())
     }
 }
 
 impl Provider for MessagesFile {
     fn deliver(&mut self, m: &Message) -> io::Result<()> {
-        writeln!(self.out, "{}", m.line())?;
+        let start = self.buf.len();
+        self.buf.extend_from_slice(m.line().as_bytes());
+        self.buf.push(b'\n');
         if self.durable {
-            self.out.flush()?;
+            let r = self.write_buf();
+            // A line that could not be written is not kept for a later write: the caller
+            // keeps the message and delivers it again.
+            self.buf.truncate(start);
+            return r;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+        self.write_buf()
     }
 }
 
-/// The event ids that already have a line in a `messages.txt` (empty when it does not exist).
-pub fn written_event_ids(path: &Path) -> io::Result<std::collections::HashSet<i64>> {
-    use std::io::BufRead;
-    let file = match File::open(path) {
+/// Make `messages.txt` whole again after a crash or a full disk: a last line without its
+/// newline (a write cut off) is removed, its delivery to be written again. Returns the event
+/// ids that have a whole line. The file is read as bytes: invalid UTF-8 never stops a start.
+pub fn repair(path: &Path) -> io::Result<HashSet<i64>> {
+    let mut file = match OpenOptions::new().read(true).write(true).open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Default::default()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(HashSet::new()),
         Err(e) => return Err(e),
     };
-    let mut ids = std::collections::HashSet::new();
-    for line in io::BufReader::new(file).lines() {
-        let line = line?;
-        if let Some(id) = line
-            .split(" | ")
-            .find_map(|f| f.strip_prefix("event_id="))
-            .and_then(|v| v.parse().ok())
-        {
-            ids.insert(id);
-        }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    if whole < bytes.len() {
+        tracing::warn!(
+            path = %path.display(),
+            bytes = bytes.len() - whole,
+            "removing a torn last line from the messages file"
+        );
+        file.set_len(whole as u64)?;
+        file.seek(SeekFrom::End(0))?;
     }
-    Ok(ids)
+    Ok(bytes[..whole]
+        .split(|b| *b == b'\n')
+        .filter_map(|l| line::event_id(&String::from_utf8_lossy(l)))
+        .collect())
 }
 
 /// Keeps nothing: for runs that do not write `messages.txt`.
@@ -171,12 +220,48 @@ mod tests {
             channel: "email",
             event_id: 123,
             rule: "insufficient_funds_email".into(),
-            text: "top up\nplease".into(),
+            text: "top up\nplease | event_id=1".into(),
         };
         assert_eq!(
             m.line(),
             "2024-01-15T10:30:00Z | user_id=user_12345 | template=INSUFFICIENT_FUNDS_EMAIL | \
-             channel=email | event_id=123 | reason=rule:insufficient_funds_email | text=top up please"
+             channel=email | event_id=123 | reason=rule:insufficient_funds_email | text=top up\\nplease \\| event_id=1"
         );
+    }
+
+    #[test]
+    fn repair_cuts_a_torn_last_line_even_inside_a_character() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("messages.txt");
+        let mut bytes = b"t | user_id=a | template=T | channel=email | event_id=1 | reason=rule:r | text=x\n".to_vec();
+        bytes.extend_from_slice("t | user_id=é | template=T | channel=email | event_id=2 | reason=rule:r | text=é".as_bytes());
+        bytes.pop(); // half of `é`
+        std::fs::write(&path, &bytes).unwrap();
+        let written = repair(&path).unwrap();
+        assert_eq!(written, HashSet::from([1]));
+        let after = std::fs::read(&path).unwrap();
+        assert!(after.ends_with(b"text=x\n"), "{}", String::from_utf8_lossy(&after));
+        // A missing file is an empty log.
+        assert!(repair(&dir.path().join("none.txt")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn durable_appends_are_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("messages.txt");
+        let mut f = MessagesFile::append(&path, true).unwrap();
+        let m = Message {
+            event_timestamp: "2024-01-15T10:30:00Z".parse().unwrap(),
+            user_id: "a\nb".into(),
+            template: "T".into(),
+            channel: "email",
+            event_id: 5,
+            rule: "r".into(),
+            text: "x".into(),
+        };
+        f.deliver(&m).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        assert_eq!(repair(&path).unwrap(), HashSet::from([5]));
     }
 }

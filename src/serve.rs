@@ -22,7 +22,7 @@ pub use config::{Config, Database, Flags};
 use writer::{Mode, SharedMessages, Writer, WriterHandle};
 
 use crate::pipeline::{Pipeline, PipelineError};
-use crate::provider::{MessagesFile, written_event_ids};
+use crate::provider::{self, MessagesFile};
 use crate::rules::{RuleSet, RulesError};
 use crate::store::{PgStore, SqliteStore, StoreError};
 
@@ -58,10 +58,10 @@ impl Service {
             path: config.messages_path.display().to_string(),
             source,
         };
+        let written = provider::repair(&config.messages_path).map_err(messages_err)?;
         let messages = SharedMessages::new(
-            MessagesFile::append(&config.messages_path, false).map_err(messages_err)?,
+            MessagesFile::append(&config.messages_path, true).map_err(messages_err)?,
         );
-        let written = written_event_ids(&config.messages_path).map_err(messages_err)?;
         match &config.database {
             Database::Sqlite(path) => {
                 let db_err = |source| StartError::Database {
