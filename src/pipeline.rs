@@ -1,6 +1,9 @@
 //! The one pipeline every mode runs: event -> store -> history -> decide -> record ->
 //! deliver. Each event's rows are written in one transaction; its message is delivered once
-//! that transaction is durable, so a delivery is never written for rows that were lost.
+//! that transaction is durable, so a delivery is never written for rows that were lost. A
+//! message that cannot be written yet (a full disk) is kept and written later, exactly once.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
@@ -12,8 +15,11 @@ use crate::store::{DecisionRecord, Durability, Store, StoreError, StoreTx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    /// Nothing of the event (or of its open group) was recorded.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The events are recorded, but some messages are not written yet: they are kept and
+    /// written by the next delivery or [`Pipeline::retry_unwritten`].
     #[error("cannot write a delivery to the messaging provider: {0}")]
     Deliver(#[source] std::io::Error),
 }
@@ -23,6 +29,21 @@ pub struct Pipeline<S, P> {
     pub provider: P,
     /// Messages of events committed but not yet durable (stores that group commits).
     pending: Vec<Message>,
+    /// Messages of durable events whose line could not be written yet, by event id.
+    unwritten: BTreeMap<i64, Message>,
+    /// Events whose line is written but not yet marked so in the store.
+    unmarked: Vec<i64>,
+    /// Why the last delivery attempt failed, while messages wait.
+    delivery_error: Option<String>,
+}
+
+/// Whether a delivery's line reached `messages.txt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Delivered,
+    /// Recorded, and written as soon as the provider takes it.
+    Pending,
 }
 
 /// What processing one event produced.
@@ -38,7 +59,34 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
             store,
             provider,
             pending: Vec::new(),
+            unwritten: BTreeMap::new(),
+            unmarked: Vec::new(),
+            delivery_error: None,
         }
+    }
+
+    /// Where event `event_id`'s message stands, for an event that delivers one.
+    pub fn delivery_status(&self, event_id: i64) -> DeliveryStatus {
+        if self.unwritten.contains_key(&event_id) {
+            DeliveryStatus::Pending
+        } else {
+            DeliveryStatus::Delivered
+        }
+    }
+
+    /// Messages recorded but not yet written.
+    pub fn unwritten(&self) -> usize {
+        self.unwritten.len()
+    }
+
+    /// Why messages are waiting, if they are.
+    pub fn delivery_error(&self) -> Option<&str> {
+        self.delivery_error.as_deref()
+    }
+
+    /// Try again to write the messages that could not be written. `Ok` when none is left.
+    pub fn retry_unwritten(&mut self) -> Result<(), PipelineError> {
+        self.deliver_pending()
     }
 
     /// Process one event that arrived at `received_at` (the clock is the caller's).
@@ -63,7 +111,9 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
             self.pending.push(m);
         }
         if durability == Durability::Durable {
-            self.deliver_pending()?;
+            // The event is recorded whatever happens to its line: a message that cannot be
+            // written now is kept, and `finish` says so.
+            let _ = self.deliver_pending();
         }
         Ok(Processed { event_id, decision })
     }
@@ -76,8 +126,7 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
             return Err(e.into());
         }
 
-        self.deliver_pending()?;
-        self.provider.flush().map_err(PipelineError::Deliver)
+        self.deliver_pending()
     }
 
     fn record<'r>(
@@ -100,18 +149,37 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
         Ok((event_id, decision, durability))
     }
 
+    /// Write the messages of durable events: those that waited first, in event order, then
+    /// the new ones. The first that fails stops the rest (a full disk fails them all), which
+    /// wait for the next attempt.
     fn deliver_pending(&mut self) -> Result<(), PipelineError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let mut ids = Vec::with_capacity(self.pending.len());
         for m in self.pending.drain(..) {
-            self.provider.deliver(&m).map_err(PipelineError::Deliver)?;
-            ids.push(m.event_id);
+            self.unwritten.insert(m.event_id, m);
         }
-        self.provider.flush().map_err(PipelineError::Deliver)?;
-        self.store.mark_delivered(&ids)?;
-        Ok(())
+        let mut failed = None;
+        while let Some(entry) = self.unwritten.first_entry() {
+            let written = self
+                .provider
+                .deliver(entry.get())
+                .and_then(|()| self.provider.flush());
+            match written {
+                Ok(()) => self.unmarked.push(entry.remove().event_id),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        self.delivery_error = failed.as_ref().map(ToString::to_string);
+        if !self.unmarked.is_empty() {
+            // If this fails, the lines are in messages.txt: the start-up repair finds them.
+            self.store.mark_delivered(&self.unmarked)?;
+            self.unmarked.clear();
+        }
+        match failed {
+            Some(e) => Err(PipelineError::Deliver(e)),
+            None => Ok(()),
+        }
     }
 
     /// After a crash: write the messages of committed send requests that never reached the

@@ -31,7 +31,7 @@ fn the_readme_example_and_every_endpoint() {
             "matched_rule": "insufficient_funds_email", "action_type": "send",
             "template_name": "INSUFFICIENT_FUNDS_EMAIL", "channel": "email", "outcome": "allow",
             "reason": "insufficient_funds_email matched; send by email: first INSUFFICIENT_FUNDS_EMAIL for this user on 2024-01-15 (UTC)",
-            "reason_code": "sent"
+            "reason_code": "sent", "delivery_status": "delivered"
         })
     );
     let (status, v) = s.post("/events", README_EXAMPLE);
@@ -73,7 +73,10 @@ fn the_readme_example_and_every_endpoint() {
         (200, json!({"user_id": "nobody", "decisions": []}))
     );
 
-    assert_eq!(s.get_json("/health"), (200, json!({"status": "ok"})));
+    assert_eq!(
+        s.get_json("/health"),
+        (200, json!({"status": "ok", "unwritten_messages": 0}))
+    );
     let (status, doc) = s.get_json("/openapi.json");
     assert_eq!(status, 200);
     assert!(doc["paths"]["/events"]["post"].is_object(), "{doc}");

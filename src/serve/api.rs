@@ -13,6 +13,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::rejection;
 use super::writer::{Unavailable, WriterHandle};
+use crate::pipeline::DeliveryStatus;
 use crate::event::{Event, EventInput};
 use crate::store::AuditEntry;
 
@@ -76,6 +77,10 @@ pub struct DecisionResponse {
     pub outcome: String,
     pub reason: String,
     pub reason_code: String,
+    /// For a delivery: `delivered` once its `messages.txt` line is written, `pending` while
+    /// the decision is recorded but the line waits (the service writes it as soon as it
+    /// can, exactly once); null for other decisions.
+    pub delivery_status: Option<DeliveryStatus>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -86,7 +91,13 @@ pub struct AuditResponse {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HealthResponse {
+    /// `ok`, or `unavailable` with the cause in `detail`.
     pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Deliveries recorded whose `messages.txt` line waits to be written.
+    #[serde(default)]
+    pub unwritten_messages: usize,
 }
 
 /// FastAPI's validation error shape.
@@ -153,6 +164,7 @@ pub async fn post_event(
                 outcome: v.outcome.to_string(),
                 reason: v.reason,
                 reason_code: v.reason_code.to_string(),
+                delivery_status: d.delivery,
             })
             .into_response()
         }
@@ -202,21 +214,46 @@ pub async fn audit(
     }
 }
 
-/// Ready when the database answers and the rules are loaded.
+/// Ready when the database answers, the last writes to the database and to the messages file
+/// succeeded, and the rules are loaded.
 #[utoipa::path(
     get,
     path = "/health",
     responses(
         (status = 200, body = HealthResponse),
-        (status = 503, description = "The database does not answer"),
+        (status = 503, description = "The database does not answer, or the last write to it or to the messages file failed", body = HealthResponse),
     )
 )]
 pub async fn health(State(writer): State<WriterHandle>) -> Response {
+    let state = writer.health.get();
+    let down = |detail: String| {
+        tracing::error!(detail = %detail, "unhealthy");
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(HealthResponse {
+                status: "unavailable".into(),
+                detail: Some(detail),
+                unwritten_messages: state.unwritten,
+            }),
+        )
+            .into_response()
+    };
+    if let Some(e) = &state.database {
+        return down(format!("the last write to the database failed: {e}"));
+    }
+    if let Some(e) = &state.messages {
+        return down(format!(
+            "the last write to the messages file failed ({} deliveries wait): {e}",
+            state.unwritten
+        ));
+    }
     match writer.audit(String::new(), Some(0)).await {
         Ok(_) => Json(HealthResponse {
             status: "ok".into(),
+            detail: None,
+            unwritten_messages: state.unwritten,
         })
         .into_response(),
-        Err(e) => unavailable(e),
+        Err(e) => down(e.0),
     }
 }

@@ -4,7 +4,7 @@
 //! answered. PostgreSQL has a pool of writers, one transaction per event, serialised per user
 //! by the store's advisory lock; transient failures are retried.
 
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 
 use crate::engine::Verdict;
 use crate::event::Event;
-use crate::pipeline::{Pipeline, PipelineError};
+use crate::pipeline::{DeliveryStatus, Pipeline, PipelineError};
 use crate::provider::{Message, MessagesFile, Provider};
 use crate::rules::RuleSet;
 use crate::store::postgres::is_transient;
@@ -25,6 +25,31 @@ use crate::store::{AuditEntry, Store, StoreError};
 pub struct Decided {
     pub event_id: i64,
     pub verdict: Verdict,
+    /// For a delivery: whether its line is written yet.
+    pub delivery: Option<DeliveryStatus>,
+}
+
+/// The last write attempts' failures, for `GET /health`: set while the last attempt to write
+/// to the database or to the messages file failed, cleared by the next that succeeds.
+#[derive(Debug, Clone, Default)]
+pub struct Health(Arc<Mutex<HealthState>>);
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct HealthState {
+    pub database: Option<String>,
+    pub messages: Option<String>,
+    /// Deliveries recorded but not yet written to the messages file.
+    pub unwritten: usize,
+}
+
+impl Health {
+    pub fn get(&self) -> HealthState {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut HealthState)) {
+        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()));
+    }
 }
 
 /// A failure of the service, not of the request: the event was not recorded.
@@ -57,6 +82,7 @@ pub struct Mode {
 #[derive(Clone)]
 pub struct WriterHandle {
     tx: Sender<Job>,
+    pub health: Health,
 }
 
 pub struct Writer {
@@ -91,19 +117,27 @@ impl Writer {
     ) -> Writer {
         let (tx, rx) = channel();
         let rx = Arc::new(Mutex::new(rx));
+        let health = Health::default();
         let threads = pipelines
             .into_iter()
             .enumerate()
             .map(|(i, pipeline)| {
                 let (rules, rx) = (rules.clone(), rx.clone());
+                let mut w = Worker {
+                    pipeline,
+                    rules,
+                    mode,
+                    health: health.clone(),
+                    done: Vec::new(),
+                };
                 std::thread::Builder::new()
                     .name(format!("writer-{i}"))
-                    .spawn(move || run(pipeline, &rules, &rx, mode))
+                    .spawn(move || w.run(&rx))
                     .expect("a writer thread starts")
             })
             .collect();
         Writer {
-            handle: WriterHandle { tx },
+            handle: WriterHandle { tx, health },
             threads,
         }
     }
@@ -147,75 +181,178 @@ fn stopped() -> Unavailable {
     Unavailable("the writer has stopped".into())
 }
 
-type Reply = (oneshot::Sender<Result<Decided, Unavailable>>, Decided);
+type Reply = oneshot::Sender<Result<Decided, Unavailable>>;
 
-/// The next job: waits for one; with `wait == false` only takes one already queued.
-fn next(rx: &Mutex<Receiver<Job>>, wait: bool) -> Option<Job> {
+/// How long an idle writer waits before writing waiting messages again.
+const RETRY_EVERY: Duration = Duration::from_millis(500);
+
+/// The next job: waits for one (at most `wait`, when given); with `wait == Some(ZERO)` only
+/// takes one already queued. `Err` when every handle is gone.
+fn next(rx: &Mutex<Receiver<Job>>, wait: Option<Duration>) -> Result<Option<Job>, ()> {
     let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
-    if wait {
-        rx.recv().ok()
-    } else {
-        rx.try_recv().ok()
+    match wait {
+        None => rx.recv().map(Some).map_err(|_| ()),
+        Some(d) if d.is_zero() => match rx.try_recv() {
+            Ok(j) => Ok(Some(j)),
+            Err(TryRecvError::Empty) => Ok(None),
+            Err(TryRecvError::Disconnected) => Err(()),
+        },
+        Some(d) => match rx.recv_timeout(d) {
+            Ok(j) => Ok(Some(j)),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(()),
+        },
     }
 }
 
-fn run<S: Store>(
-    mut pipeline: Pipeline<S, SharedMessages>,
-    rules: &RuleSet,
-    rx: &Mutex<Receiver<Job>>,
+/// One writer thread: its pipeline, and the events of its open group awaiting their answer.
+struct Worker<S> {
+    pipeline: Pipeline<S, SharedMessages>,
+    rules: Arc<RuleSet>,
     mode: Mode,
-) {
-    let mut done: Vec<Reply> = Vec::new();
-    while let Some(first) = next(rx, true) {
-        let mut job = Some(first);
-        let mut taken = 0;
-        while let Some(j) = job.take() {
-            taken += 1;
-            match j {
-                Job::Process { event, reply } => {
-                    match process(&mut pipeline, rules, &event, mode) {
-                        Ok(decided) => done.push((reply, decided)),
-                        Err(e) => {
-                            // The store rolled back the whole open group: none of it was
-                            // recorded (but for a commit whose answer was lost: it says so).
-                            let err = Unavailable(match &e {
-                                PipelineError::Store(StoreError::CommitUnknown(_)) => e.to_string(),
-                                _ => format!("event not recorded: {e}"),
-                            });
-                            fail(&mut done, &err);
-                            let _ = reply.send(Err(err));
-                        }
-                    }
+    health: Health,
+    done: Vec<(Reply, Box<Event>, Decided)>,
+}
+
+impl<S: Store> Worker<S> {
+    fn run(&mut self, rx: &Mutex<Receiver<Job>>) {
+        loop {
+            let wait = (self.pipeline.unwritten() > 0).then_some(RETRY_EVERY);
+            let first = match next(rx, wait) {
+                Ok(Some(j)) => j,
+                Ok(None) => {
+                    self.retry_unwritten();
+                    continue;
                 }
-                Job::Audit { user, limit, reply } => {
-                    commit(&mut pipeline, &mut done);
-                    let r = with_retries(mode, || {
-                        pipeline.store.audit(&user, limit).map_err(Into::into)
-                    })
-                    .map_err(|e| Unavailable(e.to_string()));
-                    let _ = reply.send(r);
+                Err(()) => break,
+            };
+            let mut job = Some(first);
+            let mut taken = 0;
+            while let Some(j) = job.take() {
+                taken += 1;
+                self.job(j);
+                if taken < self.mode.group {
+                    job = next(rx, Some(Duration::ZERO)).ok().flatten();
                 }
             }
-            if taken < mode.group {
-                job = next(rx, false);
+            self.commit();
+        }
+        // Shutting down: every message recorded gets its line if the provider takes it.
+        self.retry_unwritten();
+    }
+
+    fn job(&mut self, job: Job) {
+        match job {
+            Job::Process { event, reply } => match self.process(&event) {
+                Ok(decided) => self.done.push((reply, event, decided)),
+                Err(e) if self.done.is_empty() => {
+                    let _ = reply.send(Err(self.failed(&e)));
+                }
+                Err(_) => {
+                    // The store rolled back the open group with this event: the others are
+                    // not to blame. Each is decided again and committed on its own.
+                    self.one_by_one();
+                    self.alone(event, reply);
+                }
+            },
+            Job::Audit { user, limit, reply } => {
+                self.commit();
+                let mode = self.mode;
+                let store = &mut self.pipeline.store;
+                let r = with_retries(mode, || store.audit(&user, limit).map_err(Into::into));
+                let _ = reply.send(r.map_err(|e| self.failed(&e)));
             }
         }
-        commit(&mut pipeline, &mut done);
     }
-}
 
-fn process<S: Store>(
-    pipeline: &mut Pipeline<S, SharedMessages>,
-    rules: &RuleSet,
-    event: &Event,
-    mode: Mode,
-) -> Result<Decided, PipelineError> {
-    with_retries(mode, || {
-        pipeline.process(rules, event, Utc::now()).map(|p| Decided {
-            event_id: p.event_id,
-            verdict: p.decision.verdict,
+    fn process(&mut self, event: &Event) -> Result<Decided, PipelineError> {
+        let (pipeline, rules) = (&mut self.pipeline, &self.rules);
+        with_retries(self.mode, || {
+            pipeline.process(rules, event, Utc::now()).map(|p| Decided {
+                event_id: p.event_id,
+                verdict: p.decision.verdict,
+                delivery: None,
+            })
         })
-    })
+    }
+
+    /// Commit the open group and write its messages, then answer its requests.
+    fn commit(&mut self) {
+        if self.done.is_empty() {
+            return;
+        }
+        match self.pipeline.finish() {
+            Ok(()) | Err(PipelineError::Deliver(_)) => {
+                self.health.update(|h| h.database = None);
+                self.delivered();
+                for (reply, _, mut decided) in self.done.drain(..) {
+                    if decided.verdict.delivers() {
+                        decided.delivery = Some(self.pipeline.delivery_status(decided.event_id));
+                    }
+                    let _ = reply.send(Ok(decided));
+                }
+            }
+            Err(e) if self.done.len() == 1 => {
+                let err = self.failed(&e);
+                for (reply, ..) in self.done.drain(..) {
+                    let _ = reply.send(Err(err.clone()));
+                }
+            }
+            Err(_) => self.one_by_one(),
+        }
+    }
+
+    /// Decide and commit each event of the open group (rolled back) on its own.
+    fn one_by_one(&mut self) {
+        for (reply, event, _) in std::mem::take(&mut self.done) {
+            self.alone(event, reply);
+        }
+    }
+
+    fn alone(&mut self, event: Box<Event>, reply: Reply) {
+        match self.process(&event) {
+            Ok(decided) => {
+                self.done.push((reply, event, decided));
+                self.commit();
+            }
+            Err(e) => {
+                let _ = reply.send(Err(self.failed(&e)));
+            }
+        }
+    }
+
+    fn retry_unwritten(&mut self) {
+        if self.pipeline.unwritten() == 0 {
+            return;
+        }
+        let r = self.pipeline.retry_unwritten();
+        if let Err(PipelineError::Store(e)) = &r {
+            self.health.update(|h| h.database = Some(e.to_string()));
+        }
+        self.delivered();
+    }
+
+    /// Publish how delivery stands.
+    fn delivered(&self) {
+        let error = self.pipeline.delivery_error().map(str::to_string);
+        let unwritten = self.pipeline.unwritten();
+        if let Some(e) = &error {
+            tracing::warn!(error = %e, unwritten, "messages wait for the messages file");
+        }
+        self.health.update(|h| {
+            h.messages = error;
+            h.unwritten = unwritten;
+        });
+    }
+
+    /// The answer for an event that was not recorded (or whose commit is in doubt).
+    fn failed(&self, e: &PipelineError) -> Unavailable {
+        self.health.update(|h| h.database = Some(e.to_string()));
+        Unavailable(match e {
+            PipelineError::Store(StoreError::CommitUnknown(_)) => e.to_string(),
+            _ => format!("event not recorded: {e}"),
+        })
+    }
 }
 
 /// Run `f`, again after a transient failure (a dropped connection, a serialization failure),
@@ -236,26 +373,5 @@ fn with_retries<T>(
             }
             other => return other,
         }
-    }
-}
-
-/// Commit the group and deliver its messages, then answer its requests.
-fn commit<S: Store>(pipeline: &mut Pipeline<S, SharedMessages>, done: &mut Vec<Reply>) {
-    if done.is_empty() {
-        return;
-    }
-    match pipeline.finish() {
-        Ok(()) => {
-            for (reply, decided) in done.drain(..) {
-                let _ = reply.send(Ok(decided));
-            }
-        }
-        Err(e) => fail(done, &Unavailable(format!("event not recorded: {e}"))),
-    }
-}
-
-fn fail(done: &mut Vec<Reply>, err: &Unavailable) {
-    for (reply, _) in done.drain(..) {
-        let _ = reply.send(Err(err.clone()));
     }
 }
