@@ -63,9 +63,25 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
-            eprintln!("error: {}", chain.join(": "));
+            eprintln!("error: {}", one_line(&err));
             ExitCode::from(INVALID)
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: errors that already show their
+/// source in their own message (`database `x`: postgres: ...`) do not repeat it.
+fn one_line(err: &color_eyre::Report) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

@@ -233,14 +233,23 @@ mod tests {
     fn repair_cuts_a_torn_last_line_even_inside_a_character() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("messages.txt");
-        let mut bytes = b"t | user_id=a | template=T | channel=email | event_id=1 | reason=rule:r | text=x\n".to_vec();
-        bytes.extend_from_slice("t | user_id=é | template=T | channel=email | event_id=2 | reason=rule:r | text=é".as_bytes());
+        let mut bytes =
+            b"t | user_id=a | template=T | channel=email | event_id=1 | reason=rule:r | text=x\n"
+                .to_vec();
+        bytes.extend_from_slice(
+            "t | user_id=é | template=T | channel=email | event_id=2 | reason=rule:r | text=é"
+                .as_bytes(),
+        );
         bytes.pop(); // half of `é`
         std::fs::write(&path, &bytes).unwrap();
         let written = repair(&path).unwrap();
         assert_eq!(written, HashSet::from([1]));
         let after = std::fs::read(&path).unwrap();
-        assert!(after.ends_with(b"text=x\n"), "{}", String::from_utf8_lossy(&after));
+        assert!(
+            after.ends_with(b"text=x\n"),
+            "{}",
+            String::from_utf8_lossy(&after)
+        );
         // A missing file is an empty log.
         assert!(repair(&dir.path().join("none.txt")).unwrap().is_empty());
     }

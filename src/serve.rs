@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod config;
+mod guard;
+mod http;
 mod rejection;
 pub mod writer;
 
@@ -11,6 +13,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -121,6 +124,7 @@ fn redact(url: &str) -> String {
 
 pub fn router(writer: WriterHandle) -> Router {
     let api = Router::new()
+        .route("/", get(guard::index))
         .route("/events", post(api::post_event))
         .route("/events/", post(api::post_event))
         .route("/audit/{user_id}", get(api::audit))
@@ -128,6 +132,9 @@ pub fn router(writer: WriterHandle) -> Router {
         .with_state(writer)
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", api::ApiDoc::openapi()))
+        .fallback(guard::not_found)
+        .layer(middleware::from_fn(guard::limits))
+        .layer(middleware::from_fn(guard::json_errors))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
@@ -142,9 +149,7 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(service.writer.handle.clone());
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = http::serve(listener, app, shutdown).await;
     // The router (and its handles) are gone: the writer drains its queue and stops.
     tokio::task::spawn_blocking(move || service.writer.join())
         .await

@@ -1,5 +1,6 @@
 //! `workbench serve`: start the HTTP service.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -42,7 +43,8 @@ pub fn serve(a: ServeArgs) -> color_eyre::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(tracing::Level::INFO)
-        .with_ansi(std::env::var_os("NO_COLOR").is_none())
+        // Colours only on a terminal: a log file or a pipe gets plain text.
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
     let service = Service::start(&config)?;
     if service.recovered > 0 {

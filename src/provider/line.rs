@@ -82,7 +82,14 @@ mod tests {
 
     #[test]
     fn escaping_round_trips_and_never_makes_a_newline() {
-        for v in ["plain", "a | event_id=9 | b", "back\\slash", "x\ny\r\tz\u{7}", "\\|\\n", ""] {
+        for v in [
+            "plain",
+            "a | event_id=9 | b",
+            "back\\slash",
+            "x\ny\r\tz\u{7}",
+            "\\|\\n",
+            "",
+        ] {
             let e = escaped(v);
             assert!(!e.contains('\n') && !e.contains('\r'), "{e}");
             let line = format!("ts | user_id={e} | t");

@@ -2,8 +2,7 @@
 //! with its OpenAPI document.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,8 +12,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::rejection;
 use super::writer::{Unavailable, WriterHandle};
-use crate::pipeline::DeliveryStatus;
 use crate::event::{Event, EventInput};
+use crate::pipeline::DeliveryStatus;
 use crate::store::AuditEntry;
 
 #[derive(OpenApi)]
@@ -132,18 +131,17 @@ fn unavailable(e: Unavailable) -> Response {
     request_body = EventBody,
     responses(
         (status = 200, description = "The decision", body = DecisionResponse),
+        (status = 408, description = "The body did not arrive within 10 s"),
         (status = 413, description = "Body over 1 MiB"),
+        (status = 415, description = "A Content-Type that is not JSON"),
         (status = 422, description = "Invalid event", body = ValidationErrors),
         (status = 503, description = "Storage unavailable; the event was not recorded"),
     )
 )]
-pub async fn post_event(
-    State(writer): State<WriterHandle>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body {
+pub async fn post_event(State(writer): State<WriterHandle>, body: Body) -> Response {
+    let body = match rejection::read_body(body).await {
         Ok(b) => b,
-        Err(r) => return rejection::body(r),
+        Err(resp) => return resp,
     };
     let input: EventInput = match rejection::parse_json(&body) {
         Ok(i) => i,

@@ -2,12 +2,16 @@
 //! the field, 413 for an oversized body. Never a 500 for what a client sent.
 
 use axum::Json;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use serde_path_to_error::Segment;
+
+use super::BODY_LIMIT;
+use super::http::BODY_TIMEOUT;
 
 /// A 422 with one error.
 pub fn invalid(loc: Vec<Value>, msg: &str, kind: &str) -> Response {
@@ -18,17 +22,27 @@ pub fn invalid(loc: Vec<Value>, msg: &str, kind: &str) -> Response {
         .into_response()
 }
 
-/// The body could not be read: too large (413) or broken.
-pub fn body(r: BytesRejection) -> Response {
-    let status = r.status();
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return (
-            status,
-            Json(json!({"detail": "request body is larger than 1 MiB"})),
-        )
-            .into_response();
+/// Read a request body of at most [`BODY_LIMIT`] bytes within [`BODY_TIMEOUT`]: 413 past the
+/// limit, 408 past the time, 400 when the connection breaks.
+pub async fn read_body(body: Body) -> Result<Bytes, Response> {
+    let error = |status: StatusCode, detail: &str| {
+        (status, Json(json!({"detail": detail}))).into_response()
+    };
+    match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, BODY_LIMIT).collect()).await {
+        Err(_) => Err(error(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body did not arrive within 10 s",
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body is larger than 1 MiB",
+        )),
+        Ok(Err(e)) => Err(error(
+            StatusCode::BAD_REQUEST,
+            &format!("cannot read the request body: {e}"),
+        )),
     }
-    (status, Json(json!({"detail": r.body_text()}))).into_response()
 }
 
 /// Parse a JSON body into `T`, or the 422 naming what is wrong and where.
