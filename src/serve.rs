@@ -188,6 +188,28 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
+/// Past a file-size limit (`RLIMIT_FSIZE`), a write fails with `EFBIG`, as one on a full
+/// disk fails with `ENOSPC`, and the service handles it the same way (see `pipeline`) — but
+/// the kernel also sends `SIGXFSZ`, whose default action kills the process. Catching it
+/// (and doing nothing) keeps the service up. Call inside the runtime.
+pub fn survive_file_size_limits() {
+    #[cfg(target_os = "linux")]
+    {
+        const SIGXFSZ: i32 = 25;
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::from_raw(SIGXFSZ)) {
+            Ok(mut s) => {
+                tokio::spawn(async move {
+                    while s.recv().await.is_some() {
+                        tracing::warn!("a write went past the file-size limit");
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot catch SIGXFSZ"),
+        }
+    }
+}
+
 pub fn address(config: &Config) -> SocketAddr {
     SocketAddr::new(config.host, config.port)
 }

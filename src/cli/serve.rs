@@ -58,6 +58,7 @@ pub fn serve(a: ServeArgs) -> color_eyre::Result<ExitCode> {
         .build()
         .wrap_err("cannot start the async runtime")?;
     runtime.block_on(async {
+        serve::survive_file_size_limits();
         let addr = serve::address(&config);
         let listener = tokio::net::TcpListener::bind(addr)
             .await
