@@ -233,3 +233,122 @@ fn one_users_broken_history_never_fails_another_users_event() {
     );
     assert_eq!(s.messages().len(), 31);
 }
+
+#[test]
+fn a_torn_line_with_half_a_character_never_stops_a_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = "2024-01-15T10:00:00Z | user_id=é | template=T | channel=email | event_id=1 | reason=rule:r | text=é"
+        .as_bytes()
+        .to_vec();
+    bytes.pop();
+    std::fs::write(dir.path().join("messages.txt"), &bytes).unwrap();
+    let db = format!("sqlite:///{}", dir.path().join("m.db").display());
+    let rules = common::server::rules_abs();
+    let args = [
+        "--port",
+        "0",
+        "--database-url",
+        &db,
+        "--rules",
+        &rules,
+        "--messages",
+        "messages.txt",
+    ];
+    let s = common::server::start_in(dir, &args, &[]).unwrap();
+    assert_eq!(
+        s.post("/events", &event("u", "2024-01-15T10:00:00Z")).0,
+        200
+    );
+    assert_eq!(
+        s.messages().len(),
+        1,
+        "the torn line was cut off: {:?}",
+        s.messages()
+    );
+}
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Mutations of a valid body: byte flips, cuts, control characters, huge strings, deep
+    /// nesting, type swaps, extreme timestamps.
+    fn mutated() -> impl Strategy<Value = Vec<u8>> {
+        let base = event("u1", "2024-01-15T10:00:00Z").into_bytes();
+        let b2 = base.clone();
+        prop_oneof![
+            (any::<usize>(), any::<u8>()).prop_map(move |(i, b)| {
+                let mut v = base.clone();
+                let i = i % v.len();
+                v[i] = b;
+                v
+            }),
+            (any::<usize>(), any::<usize>()).prop_map(move |(i, n)| {
+                let mut v = b2.clone();
+                let i = i % v.len();
+                v.drain(i..(i + n % 20).min(v.len()));
+                v
+            }),
+            prop::sample::select(vec![
+                "\u{0}", "\u{1b}[31m", "\n", "\u{202e}", "é", "\\u0000"
+            ])
+            .prop_map(|c| event(&format!("u{c}x"), "2024-01-15T10:00:00Z").into_bytes()),
+            (1usize..400).prop_map(|n| event(&"u".repeat(n), "2024-01-15T10:00:00Z").into_bytes()),
+            (1usize..300).prop_map(|d| {
+                format!(
+                    r#"{{"user_id":"u","event_type":"x","event_timestamp":"2024-01-15T10:00:00Z","properties":{{"a":{}1{}}}}}"#,
+                    "[".repeat(d),
+                    "]".repeat(d)
+                )
+                .into_bytes()
+            }),
+            prop::sample::select(vec![
+                "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59-23:59",
+                "1970-01-01T00:00:00+00:01", "+10000-01-01T00:00:00Z", "2024-02-30T00:00:00Z",
+                "2024-01-15T10:00:00.123456789Z", "1970-01-01T00:00:00Z",
+            ])
+            .prop_map(|t| event("u2", t).into_bytes()),
+            prop::sample::select(vec![
+                r#"{"user_id":1,"event_type":"x","event_timestamp":"2024-01-15T10:00:00Z"}"#,
+                r#"{"user_id":"u","event_type":"x","event_timestamp":5}"#,
+                r#"{"user_id":"u","event_type":"x","event_timestamp":"2024-01-15T10:00:00Z","properties":[]}"#,
+                r#"{"user_id":"u","event_type":"x","event_timestamp":"2024-01-15T10:00:00Z","user_traits":{"marketing_opt_in":"yes"}}"#,
+                "null", "[]", "\"\"", "",
+            ])
+            .prop_map(|s| s.as_bytes().to_vec()),
+        ]
+    }
+
+    #[test]
+    fn mutated_bodies_get_200_or_a_4xx_with_json_and_the_log_stays_whole() {
+        let s = start();
+        let config = ProptestConfig {
+            cases: 300,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        };
+        proptest!(config, |(body in mutated())| {
+            let mut request = format!(
+                "POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            request.extend_from_slice(&body);
+            let (status, head, v) = raw(&s, &request);
+            prop_assert!(status == 200 || (400..500).contains(&status), "{status} {head}");
+            prop_assert!(!v.is_null(), "no JSON body: {head}");
+        });
+        // Every delivery has exactly one whole line.
+        let db = s.db();
+        let deliveries = count(&db, "SELECT count(*) FROM send_requests");
+        let lines = s.messages();
+        assert_eq!(lines.len() as i64, deliveries);
+        let mut ids: Vec<i64> = lines
+            .iter()
+            .map(|l| workbench::provider::line::event_id(l).expect("a whole line"))
+            .collect();
+        ids.dedup();
+        assert_eq!(ids.len(), lines.len());
+    }
+}
