@@ -171,7 +171,7 @@ fn sqlite_store_contract() {
 fn postgres_store_contract() {
     let db = common::PgDb::new();
     let mut s = PgStore::connect(&db.url()).unwrap();
-    assert_eq!(s.version().unwrap(), 2);
+    assert_eq!(s.version().unwrap(), 3);
     events_and_lookups(&mut s);
     let db2 = common::PgDb::new();
     pipeline_contract(PgStore::connect(&db2.url()).unwrap());
@@ -186,7 +186,7 @@ fn postgres_refuses_a_newer_schema() {
         .unwrap();
     let err = PgStore::connect(&db.url()).err().unwrap().to_string();
     assert!(
-        err.contains("schema version 99 is newer than this binary knows (2)"),
+        err.contains("schema version 99 is newer than this binary knows (3)"),
         "{err}"
     );
 }
