@@ -6,7 +6,7 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
-use crate::event::format_ts;
+use crate::event::{Timestamp, check_id, format_ts, in_range};
 use crate::store::{Recorded, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,17 +25,56 @@ pub struct Filter {
     pub user: Option<String>,
 }
 
-/// Write the matching events as JSON Lines; returns how many.
+/// What an export wrote, and what it left out.
+#[derive(Debug, Default)]
+pub struct Exported {
+    pub count: usize,
+    /// Events a scenario could not load (stored by versions before the input limits of
+    /// SPEC §8): `event N: why`.
+    pub left_out: Vec<String>,
+}
+
+/// Why a stored event could not be loaded from a scenario, if it could not.
+fn unloadable(r: &Recorded) -> Option<String> {
+    let e = &r.event;
+    if let Err(why) = check_id(&e.user_id) {
+        return Some(format!("`user_id` {why}"));
+    }
+    if let Err(why) = check_id(&e.event_type) {
+        return Some(format!("`event_type` {why}"));
+    }
+    for (name, t) in [
+        ("event_timestamp", e.event_timestamp),
+        ("received_at", r.created_at),
+    ] {
+        if !in_range(t) {
+            return Some(format!(
+                "`{name}` {} is outside {} .. {}",
+                format_ts(t),
+                Timestamp::MIN,
+                Timestamp::MAX
+            ));
+        }
+    }
+    None
+}
+
+/// Write the matching events as JSON Lines, leaving out (and naming) any that a scenario
+/// could not load.
 pub fn export<S: Store>(
     store: &mut S,
     filter: &Filter,
     out: &mut impl Write,
-) -> Result<usize, ImportError> {
-    let mut count = 0;
+) -> Result<Exported, ImportError> {
+    let mut done = Exported::default();
     let mut failed: Option<std::io::Error> = None;
     store
         .recorded(filter.user.as_deref(), &mut |r: Recorded| {
             if filter.since.is_some_and(|s| r.created_at < s) {
+                return Ok(());
+            }
+            if let Some(why) = unloadable(&r) {
+                done.left_out.push(format!("event {}: {why}", r.event_id));
                 return Ok(());
             }
             let line = serde_json::to_string(&line(&r)).expect("json serialises");
@@ -43,7 +82,7 @@ pub fn export<S: Store>(
                 failed = Some(e);
                 return Err(StoreError::Corrupt("stopped: the output failed".into()));
             }
-            count += 1;
+            done.count += 1;
             Ok(())
         })
         .map_err(|e| match failed.take() {
@@ -51,7 +90,7 @@ pub fn export<S: Store>(
             None => ImportError::Store(e),
         })?;
     out.flush()?;
-    Ok(count)
+    Ok(done)
 }
 
 fn line(r: &Recorded) -> Value {
@@ -83,4 +122,36 @@ fn line(r: &Recorded) -> Value {
         }),
     );
     Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SqliteStore;
+
+    #[test]
+    fn events_stored_before_the_input_limits_are_left_out_by_name() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        store
+            .connection()
+            .execute_batch(
+                "INSERT INTO events VALUES (1, 'u', 'x', '+10000-01-01T00:59:59Z', '{}', '2024-01-01T00:00:00Z');
+                 INSERT INTO events VALUES (2, 'u', 'x', '2024-01-15T10:30:00Z', '{}', '2024-01-15T10:30:00Z');
+                 INSERT INTO decisions (id, user_id, event_id, event_type, event_timestamp, action_type,
+                    outcome, reason, reason_code, created_at)
+                 SELECT id, user_id, id, event_type, event_timestamp, 'none', 'none', 'r', 'no_match',
+                    created_at FROM events;",
+            )
+            .unwrap();
+        let mut out = Vec::new();
+        let done = export(&mut store, &Filter::default(), &mut out).unwrap();
+        assert_eq!(done.count, 1);
+        assert_eq!(done.left_out.len(), 1);
+        assert!(
+            done.left_out[0].starts_with("event 1: `event_timestamp`"),
+            "{:?}",
+            done.left_out
+        );
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 1);
+    }
 }

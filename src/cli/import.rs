@@ -66,6 +66,10 @@ pub fn import(a: ImportArgs) -> color_eyre::Result<ExitCode> {
         }
     };
     drop(out);
+    for why in &n.left_out {
+        eprintln!("warning: left out {why}");
+    }
+    let n = n.count;
     eprintln!("exported {n} event{}", if n == 1 { "" } else { "s" });
     Ok(ExitCode::SUCCESS)
 }
