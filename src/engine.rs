@@ -2,8 +2,10 @@
 //! a decision with its full explanation out. No storage, clock, terminal or file I/O here.
 
 mod eval;
+pub mod quiet;
 mod reason;
 mod trace;
+pub mod zone;
 
 use std::sync::Arc;
 
