@@ -172,3 +172,6 @@ pub fn load_base(spec: &str, current: &Path) -> Result<(String, RuleSet), BaseEr
     let rules = RuleSet::from_yaml(Path::new(&label), &text)?;
     Ok((label, rules))
 }
+
+#[cfg(test)]
+mod tests;

@@ -18,7 +18,10 @@ use crate::store::Store;
 pub struct EventResult {
     /// 0-based position in the scenario.
     pub step: u32,
+    /// The event's first line in the scenario file.
     pub line: u32,
+    /// The event's `name:` in the scenario.
+    pub name: Option<Box<str>>,
     pub user_id: Box<str>,
     /// Shared between events of one type.
     pub event_type: Arc<str>,
@@ -88,14 +91,22 @@ pub fn run<S: Store, P: Provider>(
         let p = pipeline.process(rules, &step.event, step.received_at)?;
         let shadowed = p.decision.trace.shadowed().map(|r| r.rule as u16).collect();
         let verdict = p.decision.verdict;
+        let mismatches = step.expect.as_ref().map(|e| {
+            let mut m = e.check(&verdict);
+            for m in &mut m {
+                m.line = step.line_of(m.key) as u32;
+            }
+            m
+        });
         out.push(EventResult {
             step: i as u32,
             line: step.line as u32,
+            name: step.name.map(String::into_boxed_str),
             event_type,
             user_id: step.event.user_id.into(),
             event_timestamp: step.event.event_timestamp,
             event_id: p.event_id,
-            mismatches: step.expect.as_ref().map(|e| e.check(&verdict)),
+            mismatches,
             verdict,
             shadowed,
         });

@@ -38,10 +38,25 @@ enum Steps {
 /// One event of a scenario, where it is in the file, when it arrives and what is expected.
 #[derive(Debug, Clone)]
 pub struct Step {
+    /// The event's first line.
     pub line: usize,
+    /// The event's `name:`, shown instead of its number in reports.
+    pub name: Option<String>,
     pub event: Event,
     pub received_at: DateTime<Utc>,
     pub expect: Option<Expect>,
+    /// The line of each given `expect` key (YAML only; JSON Lines events are one line).
+    pub expect_lines: Vec<(&'static str, usize)>,
+}
+
+impl Step {
+    /// The line of an `expect` key, else the event's.
+    pub fn line_of(&self, key: &str) -> usize {
+        self.expect_lines
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(self.line, |(_, l)| *l)
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
@@ -65,6 +80,8 @@ struct RawScenario {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStep {
+    #[serde(default)]
+    name: Option<NonEmpty>,
     user_id: NonEmpty,
     event_type: NonEmpty,
     event_timestamp: Timestamp,
@@ -79,10 +96,11 @@ struct RawStep {
 }
 
 impl RawStep {
-    fn into_step(self, line: usize) -> Step {
+    fn into_step(self, line: usize, expect_lines: Vec<(&'static str, usize)>) -> Step {
         let ts = self.event_timestamp.0;
         Step {
             line,
+            name: self.name.map(|n| n.0),
             event: Event {
                 user_id: self.user_id.0,
                 event_type: self.event_type.0,
@@ -92,6 +110,7 @@ impl RawStep {
             },
             received_at: self.received_at.map_or(ts, |t| t.0),
             expect: self.expect,
+            expect_lines,
         }
     }
 }
@@ -128,7 +147,15 @@ impl Scenario {
             pos: e.pos,
             message: e.message,
         })?;
-        let positions = Positions::index(src, |depth, p| depth == 2 && p.starts_with("events["));
+        let positions = Positions::index(src, |depth, p| match depth {
+            2 => p.starts_with("events["),
+            4 => {
+                p.starts_with("events[")
+                    && p.split_once("].")
+                        .is_some_and(|(_, r)| r.starts_with("expect."))
+            }
+            _ => false,
+        });
         let raw_len = raw.events.len();
         let steps = raw
             .events
@@ -136,7 +163,17 @@ impl Scenario {
             .enumerate()
             .map(|(i, s)| {
                 let line = positions.get(&format!("events[{i}]")).map_or(0, |p| p.line);
-                s.into_step(line)
+                let expect_lines = match &s.expect {
+                    None => Vec::new(),
+                    Some(_) => Expect::KEYS
+                        .iter()
+                        .filter_map(|&k| {
+                            let at = positions.get(&format!("events[{i}].expect.{k}"))?;
+                            Some((k, at.line))
+                        })
+                        .collect(),
+                };
+                s.into_step(line, expect_lines)
             })
             .collect();
         Ok(Scenario {
@@ -266,7 +303,7 @@ impl<R: BufRead> Iterator for JsonlSteps<'_, R> {
             }
             return Some(
                 parse_line(text)
-                    .map(|raw| raw.into_step(self.line))
+                    .map(|raw| raw.into_step(self.line, Vec::new()))
                     .map_err(|(column, message)| self.error(column.max(1), message)),
             );
         }

@@ -68,8 +68,9 @@ fn a_failed_expectation_exits_1_and_names_file_line_event_and_reason() {
     let p = path.to_str().unwrap();
     let r = workbench(&["run", p]);
     assert_eq!(r.code, 1, "{}", r.stderr);
+    // The line of the failing `expect` key, not the event's first line.
     let line = format!(
-        "{p}:3: event #1 (user u1, payment_failed @ 2024-01-15T10:30:00Z): expected outcome allow, got none — insufficient_funds_email: properties.failure_reason equals INSUFFICIENT_FUNDS, got \"CARD_DECLINED\"; high_risk_alert: properties.attempt_number gte 3, got 1\n"
+        "{p}:7: event #1 (user u1, payment_failed @ 2024-01-15T10:30:00Z): expected outcome allow, got none — insufficient_funds_email: properties.failure_reason equals INSUFFICIENT_FUNDS, got \"CARD_DECLINED\"; high_risk_alert: properties.attempt_number gte 3, got 1\n"
     );
     assert!(r.stdout.contains(&line), "{}", r.stdout);
     assert!(r.stdout.ends_with("1 passed, 1 failed\n"), "{}", r.stdout);
