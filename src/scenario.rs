@@ -22,6 +22,8 @@ pub struct Scenario {
     pub name: Option<String>,
     /// The scenario's own `rules:`, resolved against its directory.
     pub rules: Option<PathBuf>,
+    /// Where `rules:` is written, for errors about that file.
+    pub rules_pos: Option<Pos>,
     /// How many events it holds.
     pub len: usize,
     steps: Steps,
@@ -148,6 +150,7 @@ impl Scenario {
             message: e.message,
         })?;
         let positions = Positions::index(src, |depth, p| match depth {
+            1 => p == "rules",
             2 => p.starts_with("events["),
             4 => {
                 p.starts_with("events[")
@@ -180,6 +183,7 @@ impl Scenario {
             path: path.to_path_buf(),
             name: raw.name,
             rules: raw.rules.map(|r| resolve(path, &r)),
+            rules_pos: positions.get("rules"),
             len: raw_len,
             steps: Steps::Memory(steps),
         })
@@ -192,6 +196,7 @@ impl Scenario {
             path: path.to_path_buf(),
             name: None,
             rules: None,
+            rules_pos: None,
             len: steps.len(),
             steps: Steps::Memory(steps),
         })
@@ -216,6 +221,7 @@ impl Scenario {
             path: path.to_path_buf(),
             name: None,
             rules: None,
+            rules_pos: None,
             len,
             steps: Steps::JsonlFile,
         })
@@ -232,6 +238,15 @@ impl Scenario {
                 &self.path,
                 BufReader::new(open(&self.path)?),
             ))),
+        }
+    }
+
+    /// An error reading the rules file this scenario's `rules:` names, located at that key.
+    pub fn rules_error(&self, rules: &Path, message: &str) -> ScenarioError {
+        ScenarioError {
+            file: self.path.clone(),
+            pos: self.rules_pos,
+            message: format!("rules `{}`: {message}", rules.display()),
         }
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 use workbench::diff::{self, Bases, compare};
 use workbench::rules::RuleSet;
-use workbench::runner::{FileRun, run_scratch};
+use workbench::runner::{FileRun, load_rules, run_scratch};
 use workbench::scenario::{self, Scenario};
 
 #[derive(Debug, Args)]
@@ -52,7 +52,7 @@ pub fn diff(args: DiffArgs) -> color_eyre::Result<ExitCode> {
         let new = match news.get(&new_path) {
             Some(r) => r.clone(),
             None => {
-                let r = Arc::new(RuleSet::load(&new_path)?);
+                let r = Arc::new(load_rules(&s, &new_path, args.rules.is_some())?);
                 news.insert(new_path.clone(), r.clone());
                 r
             }
