@@ -145,3 +145,30 @@ fn bad_names_are_rejected_with_their_position() {
         "{e}"
     );
 }
+
+#[test]
+fn deep_nesting_is_refused_quickly_with_its_position() {
+    let deep = |n: usize| {
+        format!(
+            "events:\n  - {{user_id: u, event_type: x, event_timestamp: 2024-01-15T10:30:00Z, properties: {{a: {}{}}}}}\n",
+            "[".repeat(n),
+            "]".repeat(n)
+        )
+    };
+    let start = std::time::Instant::now();
+    let e = yaml(&deep(100_000)).unwrap_err().to_string();
+    assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
+    assert!(e.starts_with("dir/s.yaml:2:"), "{e}");
+    assert!(e.ends_with(": nested more than 128 levels deep"), "{e}");
+    // The document, `events`, the event and `properties` are 4 levels: the 125th bracket (the
+    // first is in column 88) is the 129th.
+    let e = yaml(&deep(150)).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "dir/s.yaml:2:{}: nested more than 128 levels deep",
+            88 + 124
+        )
+    );
+    assert_eq!(all(&yaml(&deep(100)).unwrap())[0].event.properties.len(), 1);
+}
