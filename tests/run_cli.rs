@@ -292,3 +292,45 @@ fn db_with_several_scenarios_keeps_one_database_each() {
     }
     assert!(!db.exists());
 }
+
+#[test]
+fn event_names_are_the_test_names_in_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = root().join("rules/rules.yaml");
+    std::fs::write(
+        dir.path().join("s.jsonl"),
+        "{\"name\":\"opted-out signup gets nothing\",\"user_id\":\"u1\",\"event_type\":\"signup_completed\",\"event_timestamp\":\"2024-01-15T10:30:00Z\",\"expect\":{\"outcome\":\"allow\",\"matched_rule\":null}}\n",
+    )
+    .unwrap();
+    let run = |format: &str| {
+        let r = workbench_in(
+            dir.path(),
+            &[
+                "run",
+                "s.jsonl",
+                "--rules",
+                rules.to_str().unwrap(),
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        r.stdout
+    };
+    let text = run("text");
+    assert!(
+        text.contains(
+            "s.jsonl:1: opted-out signup gets nothing: expected outcome allow, got none — "
+        ),
+        "{text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let d = &v["files"][0]["decisions"][0];
+    assert_eq!(d["name"], "opted-out signup gets nothing");
+    assert_eq!(d["mismatches"][0]["got"], "none");
+    assert_eq!(d["matched_rule"], serde_json::Value::Null);
+    assert!(
+        run("junit").contains("<testcase name=\"opted-out signup gets nothing\""),
+        "junit"
+    );
+}

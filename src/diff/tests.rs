@@ -1,3 +1,5 @@
+//! Diff rendering with rule names far longer than any loader accepts.
+
 use super::*;
 use crate::report::tests::{SCENARIO, rules_named, run};
 
