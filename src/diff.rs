@@ -1,15 +1,13 @@
 //! Outcome diffs between two rule versions over the same events: every changed decision,
 //! grouped by kind of change, and per-rule counts before and after.
 
+mod base;
 mod render;
 
-use std::path::Path;
-use std::process::Command;
-
+pub use base::{BaseError, Bases, DEFAULT_BASE, load_base};
 pub use render::{json, text};
 
 use crate::engine::Verdict;
-use crate::rules::{RuleSet, RulesError};
 use crate::runner::{EventResult, FileRun, RuleStats, rule_stats};
 
 /// One event whose decision changed.
@@ -121,54 +119,5 @@ fn label(a: &Verdict, b: &Verdict) -> String {
     )
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum BaseError {
-    #[error("`{spec}`: {message}")]
-    Git { spec: String, message: String },
-    #[error(transparent)]
-    Rules(#[from] RulesError),
-}
-
-/// Load the base rules: a path, or `git:REV` (the rules file `current` as of revision REV), or
-/// `git:REV:PATH`.
-pub fn load_base(spec: &str, current: &Path) -> Result<(String, RuleSet), BaseError> {
-    let Some(rest) = spec.strip_prefix("git:") else {
-        let path = Path::new(spec);
-        return Ok((spec.to_string(), RuleSet::load(path)?));
-    };
-    let (rev, file) = match rest.split_once(':') {
-        Some((rev, path)) => (rev, Path::new(path).to_path_buf()),
-        None => (rest, current.to_path_buf()),
-    };
-    let err = |message: String| BaseError::Git {
-        spec: spec.to_string(),
-        message,
-    };
-    let dir = match file.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => Path::new(".").to_path_buf(),
-    };
-    let name = file
-        .file_name()
-        .ok_or_else(|| err(format!("`{}` names no file", file.display())))?;
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(&dir)
-        .arg("show")
-        .arg(format!("{rev}:./{}", name.to_string_lossy()))
-        .output()
-        .map_err(|e| err(format!("cannot run git: {e}")))?;
-    if !out.status.success() {
-        let msg = String::from_utf8_lossy(&out.stderr);
-        return Err(err(msg
-            .lines()
-            .next()
-            .unwrap_or("git show failed")
-            .to_string()));
-    }
-    let text = String::from_utf8(out.stdout)
-        .map_err(|_| err("the file at that revision is not valid UTF-8".into()))?;
-    let label = format!("git:{rev}:{}", file.display());
-    let rules = RuleSet::from_yaml(Path::new(&label), &text)?;
-    Ok((label, rules))
-}
+#[cfg(test)]
+mod tests;

@@ -9,6 +9,7 @@ pub use junit::junit;
 pub use text::text;
 
 use crate::runner::{Coverage, EventResult, FileRun};
+use crate::scenario::Mismatch;
 
 /// What a report needs besides the runs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -65,8 +66,21 @@ pub fn totals(runs: &[FileRun]) -> (usize, usize) {
         )
 }
 
-/// `event #N (user U, TYPE @ TIMESTAMP)`.
+/// The widest a name column gets; longer names overflow their row instead of widening every
+/// row (and a runtime width never nears `fmt`'s limit of `u16::MAX`).
+pub const MAX_COLUMN: usize = 60;
+
+/// The width of a column holding names of these lengths (in characters): at least `min`, at
+/// most [`MAX_COLUMN`].
+pub fn column_width(lengths: impl Iterator<Item = usize>, min: usize) -> usize {
+    lengths.max().unwrap_or(0).clamp(min, MAX_COLUMN.max(min))
+}
+
+/// The event's name from the scenario, else `event #N (user U, TYPE @ TIMESTAMP)`.
 pub fn event_label(r: &EventResult) -> String {
+    if let Some(name) = &r.name {
+        return name.to_string();
+    }
     format!(
         "event #{} (user {}, {} @ {})",
         r.step + 1,
@@ -81,7 +95,20 @@ pub fn mismatch_text(r: &EventResult) -> String {
     r.mismatches
         .iter()
         .flatten()
-        .map(|m| format!("expected {} {}, got {}", m.key, m.expected, m.got))
+        .map(Mismatch::text)
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+/// The line a failure points at: its first failing key's, else the event's.
+pub fn failure_line(r: &EventResult) -> u32 {
+    r.mismatches
+        .iter()
+        .flatten()
+        .map(|m| m.line)
+        .find(|&l| l > 0)
+        .unwrap_or(r.line)
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,7 +1,7 @@
 //! Running a scenario through the pipeline and checking its expectations.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::engine::{Outcome, Verdict};
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::provider::Provider;
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, RulesError};
 use crate::scenario::{Mismatch, Scenario, ScenarioError};
 use crate::store::Store;
 
@@ -18,7 +18,10 @@ use crate::store::Store;
 pub struct EventResult {
     /// 0-based position in the scenario.
     pub step: u32,
+    /// The event's first line in the scenario file.
     pub line: u32,
+    /// The event's `name:` in the scenario.
+    pub name: Option<Box<str>>,
     pub user_id: Box<str>,
     /// Shared between events of one type.
     pub event_type: Arc<str>,
@@ -55,6 +58,19 @@ pub enum RunError {
     Scenario(#[from] ScenarioError),
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+}
+
+/// Load the rules file `path` that `scenario` runs with; when the scenario's own `rules:` named
+/// it (no `--rules` flag) and it cannot be read, the error points at that key.
+pub fn load_rules(scenario: &Scenario, path: &Path, flag: bool) -> Result<RuleSet, RunError> {
+    RuleSet::load(path).map_err(|e| match e {
+        RulesError::Read { file, message } if !flag && scenario.rules.as_deref() == Some(path) => {
+            RunError::Scenario(scenario.rules_error(&file, &message))
+        }
+        e => RunError::Rules(e),
+    })
 }
 
 /// Run `scenario` in a fresh in-memory database, writing no messages.
@@ -88,14 +104,22 @@ pub fn run<S: Store, P: Provider>(
         let p = pipeline.process(rules, &step.event, step.received_at)?;
         let shadowed = p.decision.trace.shadowed().map(|r| r.rule as u16).collect();
         let verdict = p.decision.verdict;
+        let mismatches = step.expect.as_ref().map(|e| {
+            let mut m = e.check(&verdict);
+            for m in &mut m {
+                m.line = step.line_of(m.key) as u32;
+            }
+            m
+        });
         out.push(EventResult {
             step: i as u32,
             line: step.line as u32,
+            name: step.name.map(String::into_boxed_str),
             event_type,
             user_id: step.event.user_id.into(),
             event_timestamp: step.event.event_timestamp,
             event_id: p.event_id,
-            mismatches: step.expect.as_ref().map(|e| e.check(&verdict)),
+            mismatches,
             verdict,
             shadowed,
         });

@@ -1,20 +1,28 @@
 //! Scenario files (SPEC §6): YAML documents or JSON Lines of events with expectations.
 
+mod error;
 mod expect;
+mod jsonl;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+pub use error::ScenarioError;
 pub use expect::{Expect, Mismatch};
+
+use jsonl::JsonlSteps;
 
 use crate::event::{Event, NonEmpty, Timestamp, Traits};
 use crate::source;
 use crate::yaml::{self, Pos, Positions};
+
+/// The deepest a YAML scenario may nest, as deep as JSON Lines may (`serde_json`'s limit).
+const MAX_DEPTH: usize = 128;
 
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -22,6 +30,8 @@ pub struct Scenario {
     pub name: Option<String>,
     /// The scenario's own `rules:`, resolved against its directory.
     pub rules: Option<PathBuf>,
+    /// Where `rules:` is written, for errors about that file.
+    pub rules_pos: Option<Pos>,
     /// How many events it holds.
     pub len: usize,
     steps: Steps,
@@ -38,18 +48,25 @@ enum Steps {
 /// One event of a scenario, where it is in the file, when it arrives and what is expected.
 #[derive(Debug, Clone)]
 pub struct Step {
+    /// The event's first line.
     pub line: usize,
+    /// The event's `name:`, shown instead of its number in reports.
+    pub name: Option<String>,
     pub event: Event,
     pub received_at: DateTime<Utc>,
     pub expect: Option<Expect>,
+    /// The line of each given `expect` key (YAML only; JSON Lines events are one line).
+    pub expect_lines: Vec<(&'static str, usize)>,
 }
 
-#[derive(Debug, Clone, thiserror::Error, PartialEq)]
-#[error("{}: {message}", source::at(file, *pos))]
-pub struct ScenarioError {
-    pub file: PathBuf,
-    pub pos: Option<Pos>,
-    pub message: String,
+impl Step {
+    /// The line of an `expect` key, else the event's.
+    pub fn line_of(&self, key: &str) -> usize {
+        self.expect_lines
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(self.line, |(_, l)| *l)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,7 +81,9 @@ struct RawScenario {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawStep {
+pub(crate) struct RawStep {
+    #[serde(default)]
+    name: Option<NonEmpty>,
     user_id: NonEmpty,
     event_type: NonEmpty,
     event_timestamp: Timestamp,
@@ -79,10 +98,11 @@ struct RawStep {
 }
 
 impl RawStep {
-    fn into_step(self, line: usize) -> Step {
+    pub(crate) fn into_step(self, line: usize, expect_lines: Vec<(&'static str, usize)>) -> Step {
         let ts = self.event_timestamp.0;
         Step {
             line,
+            name: self.name.map(|n| n.0),
             event: Event {
                 user_id: self.user_id.0,
                 event_type: self.event_type.0,
@@ -92,6 +112,7 @@ impl RawStep {
             },
             received_at: self.received_at.map_or(ts, |t| t.0),
             expect: self.expect,
+            expect_lines,
         }
     }
 }
@@ -123,12 +144,28 @@ impl Scenario {
     }
 
     pub fn from_yaml(path: &Path, src: &str) -> Result<Scenario, ScenarioError> {
-        let raw: RawScenario = yaml::from_str(src).map_err(|e| ScenarioError {
+        let err = |pos, message: String| ScenarioError {
             file: path.to_path_buf(),
-            pos: e.pos,
-            message: e.message,
-        })?;
-        let positions = Positions::index(src, |depth, p| depth == 2 && p.starts_with("events["));
+            pos,
+            message,
+        };
+        // Depth is checked first, in one linear pass: the YAML deserializer's time grows with
+        // the square of it.
+        if let Some(pos) = too_deep(src) {
+            let message = format!("nested more than {MAX_DEPTH} levels deep");
+            return Err(err(Some(pos), message));
+        }
+        let positions = Positions::index(src, |depth, p| match depth {
+            1 => p == "rules",
+            2 => p.starts_with("events["),
+            4 => {
+                p.starts_with("events[")
+                    && p.split_once("].")
+                        .is_some_and(|(_, r)| r.starts_with("expect."))
+            }
+            _ => false,
+        });
+        let raw: RawScenario = yaml::from_str(src).map_err(|e| err(e.pos, e.message))?;
         let raw_len = raw.events.len();
         let steps = raw
             .events
@@ -136,13 +173,24 @@ impl Scenario {
             .enumerate()
             .map(|(i, s)| {
                 let line = positions.get(&format!("events[{i}]")).map_or(0, |p| p.line);
-                s.into_step(line)
+                let expect_lines = match &s.expect {
+                    None => Vec::new(),
+                    Some(_) => Expect::KEYS
+                        .iter()
+                        .filter_map(|&k| {
+                            let at = positions.get(&format!("events[{i}].expect.{k}"))?;
+                            Some((k, at.line))
+                        })
+                        .collect(),
+                };
+                s.into_step(line, expect_lines)
             })
             .collect();
         Ok(Scenario {
             path: path.to_path_buf(),
             name: raw.name,
             rules: raw.rules.map(|r| resolve(path, &r)),
+            rules_pos: positions.get("rules"),
             len: raw_len,
             steps: Steps::Memory(steps),
         })
@@ -155,6 +203,7 @@ impl Scenario {
             path: path.to_path_buf(),
             name: None,
             rules: None,
+            rules_pos: None,
             len: steps.len(),
             steps: Steps::Memory(steps),
         })
@@ -179,6 +228,7 @@ impl Scenario {
             path: path.to_path_buf(),
             name: None,
             rules: None,
+            rules_pos: None,
             len,
             steps: Steps::JsonlFile,
         })
@@ -198,11 +248,54 @@ impl Scenario {
         }
     }
 
+    /// An error reading the rules file this scenario's `rules:` names, located at that key.
+    pub fn rules_error(&self, rules: &Path, message: &str) -> ScenarioError {
+        ScenarioError {
+            file: self.path.clone(),
+            pos: self.rules_pos,
+            message: format!("rules `{}`: {message}", rules.display()),
+        }
+    }
+
     pub fn display_name(&self) -> String {
         self.name
             .clone()
             .unwrap_or_else(|| self.path.display().to_string())
     }
+}
+
+/// Where a YAML document first nests deeper than [`MAX_DEPTH`], if it does. A document with
+/// fewer brackets than that cannot (block nesting costs indentation, so file size bounds it).
+fn too_deep(src: &str) -> Option<Pos> {
+    use saphyr_parser::{Event, Parser};
+    if src.bytes().filter(|b| matches!(b, b'[' | b'{')).count() <= MAX_DEPTH {
+        return None;
+    }
+    let mut depth = 0usize;
+    for item in Parser::new_from_str(src) {
+        let at = |line, col: usize| {
+            Some(Pos {
+                line,
+                column: col + 1,
+            })
+        };
+        match item {
+            Ok((Event::SequenceStart(..) | Event::MappingStart(..), span)) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return at(span.start.line(), span.start.col());
+                }
+            }
+            Ok((Event::SequenceEnd | Event::MappingEnd, _)) => depth = depth.saturating_sub(1),
+            Ok(_) => {}
+            // The parser gives up on flow nesting past 255 levels, before any event of it.
+            Err(e) if e.info().contains("recursion limit") => {
+                return at(e.marker().line(), e.marker().col());
+            }
+            Err(_) => return None,
+        }
+    }
+    None
 }
 
 fn open(path: &Path) -> Result<File, ScenarioError> {
@@ -211,88 +304,6 @@ fn open(path: &Path) -> Result<File, ScenarioError> {
         pos: None,
         message,
     })
-}
-
-/// JSON Lines parsed one line at a time; blank lines are skipped.
-struct JsonlSteps<'p, R> {
-    path: &'p Path,
-    reader: R,
-    buf: Vec<u8>,
-    line: usize,
-}
-
-impl<'p, R: BufRead> JsonlSteps<'p, R> {
-    fn new(path: &'p Path, reader: R) -> Self {
-        JsonlSteps {
-            path,
-            reader,
-            buf: Vec::new(),
-            line: 0,
-        }
-    }
-
-    fn error(&self, column: usize, message: String) -> ScenarioError {
-        ScenarioError {
-            file: self.path.to_path_buf(),
-            pos: (column > 0).then_some(Pos {
-                line: self.line,
-                column,
-            }),
-            message: if column > 0 {
-                message
-            } else {
-                format!("line {}: {message}", self.line)
-            },
-        }
-    }
-}
-
-impl<R: BufRead> Iterator for JsonlSteps<'_, R> {
-    type Item = Result<Step, ScenarioError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            self.buf.clear();
-            match self.reader.read_until(b'\n', &mut self.buf) {
-                Ok(0) => return None,
-                Ok(_) => self.line += 1,
-                Err(e) => return Some(Err(self.error(0, format!("cannot read: {e}")))),
-            }
-            let Ok(text) = std::str::from_utf8(&self.buf) else {
-                return Some(Err(self.error(0, "not valid UTF-8".into())));
-            };
-            if text.trim().is_empty() {
-                continue;
-            }
-            return Some(
-                parse_line(text)
-                    .map(|raw| raw.into_step(self.line))
-                    .map_err(|(column, message)| self.error(column.max(1), message)),
-            );
-        }
-    }
-}
-
-/// One JSON Lines event; errors are (column, message naming the field).
-fn parse_line(text: &str) -> Result<RawStep, (usize, String)> {
-    let strip = |e: &serde_json::Error| {
-        let m = e.to_string();
-        m.split(" at line ").next().unwrap_or_default().to_string()
-    };
-    let mut de = serde_json::Deserializer::from_str(text);
-    let step: RawStep = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let field = e.path().to_string();
-        let inner = e.inner();
-        let message = match field.as_str() {
-            _ if inner.is_syntax() || inner.is_eof() => format!("invalid JSON: {}", strip(inner)),
-            "." | "?" => strip(inner),
-            _ => format!("field `{field}`: {}", strip(inner)),
-        };
-        (inner.column(), message)
-    })?;
-    de.end()
-        .map_err(|e| (e.column(), format!("invalid JSON: {}", strip(&e))))?;
-    Ok(step)
 }
 
 fn extension(path: &Path) -> Option<String> {

@@ -70,11 +70,66 @@ fn scenario_errors() {
             "error: s.jsonl:1:99: field `expect.outcome`: unknown variant `sent`, expected one of `allow`, `suppress`, `alert`, `none`"),
         ("s.jsonl", b"{\"user_id\":\"u\",".to_vec(), "error: s.jsonl:1:15: invalid JSON: EOF while parsing a value"),
         ("s.txt", b"whatever".to_vec(), "error: s.txt: unknown scenario format"),
+        // SPEC §8: timestamps in 1970..9999 after normalisation to UTC, ids without control
+        // characters and at most 256 characters.
+        ("s.yaml", b"events:\n  - {user_id: u1, event_type: x, event_timestamp: 9999-12-31T23:59:59-01:00}\n".to_vec(),
+            "error: s.yaml:2:51: events[0].event_timestamp: timestamp `9999-12-31T23:59:59-01:00` is out of range: it must fall in 1970-01-01T00:00:00Z .. 9999-12-31T23:59:59Z (UTC)"),
+        ("s.jsonl", b"{\"user_id\":\"u\",\"event_type\":\"x\",\"event_timestamp\":\"1969-12-31T23:59:59Z\"}\n".to_vec(),
+            "error: s.jsonl:1:72: field `event_timestamp`: timestamp `1969-12-31T23:59:59Z` is out of range"),
+        ("s.yaml", b"events:\n  - {user_id: \"a\\nb\", event_type: x, event_timestamp: 2024-01-15T10:30:00Z}\n".to_vec(),
+            "error: s.yaml:2:15: events[0].user_id: contains the control character \\u{a}; control characters are not allowed"),
+        ("s.jsonl", b"{\"user_id\":\"a\\nb\",\"event_type\":\"x\",\"event_timestamp\":\"2024-01-15T10:30:00Z\"}\n".to_vec(),
+            "error: s.jsonl:1:17: field `user_id`: contains the control character \\u{a}; control characters are not allowed"),
+        ("s.yaml", format!("events:\n  - {{user_id: {}, event_type: x, event_timestamp: 2024-01-15T10:30:00Z}}\n", "u".repeat(257)).into_bytes(),
+            "error: s.yaml:2:15: events[0].user_id: is 257 characters long; the limit is 256"),
+        ("s.jsonl", format!("{{\"user_id\":\"{}\",\"event_type\":\"x\",\"event_timestamp\":\"2024-01-15T10:30:00Z\"}}\n", "u".repeat(257)).into_bytes(),
+            "error: s.jsonl:1:270: field `user_id`: is 257 characters long; the limit is 256"),
+        ("s.yaml", format!("events:\n{EVENT}  - {{name: \"a\\u0007b\", user_id: u, event_type: x, event_timestamp: 2024-01-15T10:30:00Z}}\n").into_bytes(),
+            "error: s.yaml:3:12: events[1].name: contains the control character \\u{7}"),
     ];
     for (name, content, want) in cases {
         let err = run_bad_scenario(name, &content);
         assert!(err.starts_with(want), "want {want}\n got {err}");
     }
+}
+
+/// A scenario file that is not a regular file, and a scenario whose `rules:` names a device.
+#[cfg(unix)]
+#[test]
+fn special_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("s.yaml"),
+        format!("rules: /dev/zero\nevents:\n{EVENT}"),
+    )
+    .unwrap();
+    let r = workbench_in(d, &["run", "s.yaml"]);
+    assert_eq!(
+        assert_bad(&r, "rules: /dev/zero"),
+        "error: s.yaml:1:8: rules `/dev/zero`: is not a regular file (a device, a pipe or a socket)\n"
+    );
+    let r = workbench_in(d, &["diff", "s.yaml", "--base", &rules_abs()]);
+    assert!(assert_bad(&r, "diff").starts_with("error: s.yaml:1:8: rules `/dev/zero`:"));
+    std::os::unix::fs::symlink("/dev/zero", d.join("z.yaml")).unwrap();
+    let r = workbench_in(d, &["run", "z.yaml", "--rules", &rules_abs()]);
+    assert_eq!(
+        assert_bad(&r, "symlink to a device"),
+        "error: z.yaml: is not a regular file (a device, a pipe or a socket)\n"
+    );
+    let fifo = d.join("f.jsonl");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let r = workbench_in(d, &["run", "f.jsonl", "--rules", &rules_abs()]);
+        assert_eq!(
+            assert_bad(&r, "fifo"),
+            "error: f.jsonl: is not a regular file (a device, a pipe or a socket)\n"
+        );
+    }
+    std::fs::create_dir(d.join("sub")).unwrap();
+    std::os::unix::fs::symlink(d.join("sub"), d.join("dir.yaml")).unwrap();
+    let r = workbench_in(d, &["run", "dir.yaml", "--rules", &rules_abs()]);
+    assert!(assert_bad(&r, "symlink to a directory").contains("directory holds no"));
 }
 
 #[test]

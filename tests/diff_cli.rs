@@ -142,11 +142,123 @@ fn base_from_git_shows_what_an_uncommitted_edit_does() {
         "{}",
         r.stdout
     );
+    let default = workbench_in(d, &["diff", "s.yaml", "--fail-on-change"]);
+    assert_eq!(
+        default.code, 1,
+        "no --base means git:HEAD: {}",
+        default.stderr
+    );
+    assert_eq!(default.stdout, r.stdout);
+    std::fs::copy(d.join("rules.yaml"), d.join("untracked.yaml")).unwrap();
+    let r = workbench_in(d, &["diff", "s.yaml", "--rules", "untracked.yaml"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "error: no `--base` given and `untracked.yaml` is not in git HEAD: pass --base PATH\n"
+    );
     let r = workbench_in(d, &["diff", "s.yaml", "--base", "git:nope"]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.starts_with("error: `git:nope`: fatal:"),
         "{}",
         r.stderr
+    );
+}
+
+/// A git repository in a temp dir with the bundled rules and two scenarios using them.
+fn repo_with_two_scenarios() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::copy(root().join("rules/rules.yaml"), d.join("rules.yaml")).unwrap();
+    for name in ["a.yaml", "b.yaml"] {
+        let scenario = std::fs::read_to_string(root().join("scenarios/payment_failures.yaml"))
+            .unwrap()
+            .replace("rules: ../rules/rules.yaml", "rules: rules.yaml");
+        std::fs::write(d.join(name), scenario).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn without_base_outside_git_the_error_says_to_pass_one() {
+    let dir = repo_with_two_scenarios();
+    let out = Command::new(env!("CARGO_BIN_EXE_workbench"))
+        .args(["diff", "a.yaml"])
+        .current_dir(dir.path())
+        .env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.stdout, b"");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: no `--base` given and `rules.yaml` is not in git HEAD: pass --base PATH\n"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn each_git_revision_is_read_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = repo_with_two_scenarios();
+    let d = dir.path();
+    let real = Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8(real.stdout).unwrap();
+    let bin = d.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let log = d.join("git.log");
+    let shim = bin.join("git");
+    std::fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            real.trim()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "rules"]);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_workbench"))
+        .args(["diff", "a.yaml", "b.yaml"])
+        .current_dir(d)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("0 of 28 decisions changed\n"));
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        calls.lines().count(),
+        1,
+        "one `git show` for both scenarios: {calls}"
     );
 }

@@ -68,8 +68,9 @@ fn a_failed_expectation_exits_1_and_names_file_line_event_and_reason() {
     let p = path.to_str().unwrap();
     let r = workbench(&["run", p]);
     assert_eq!(r.code, 1, "{}", r.stderr);
+    // The line of the failing `expect` key, not the event's first line.
     let line = format!(
-        "{p}:3: event #1 (user u1, payment_failed @ 2024-01-15T10:30:00Z): expected outcome allow, got none — insufficient_funds_email: properties.failure_reason equals INSUFFICIENT_FUNDS, got \"CARD_DECLINED\"; high_risk_alert: properties.attempt_number gte 3, got 1\n"
+        "{p}:7: event #1 (user u1, payment_failed @ 2024-01-15T10:30:00Z): expected outcome allow, got none — insufficient_funds_email: properties.failure_reason equals INSUFFICIENT_FUNDS, got \"CARD_DECLINED\"; high_risk_alert: properties.attempt_number gte 3, got 1\n"
     );
     assert!(r.stdout.contains(&line), "{}", r.stdout);
     assert!(r.stdout.ends_with("1 passed, 1 failed\n"), "{}", r.stdout);
@@ -290,4 +291,46 @@ fn db_with_several_scenarios_keeps_one_database_each() {
         assert!(n > 0, "{name}");
     }
     assert!(!db.exists());
+}
+
+#[test]
+fn event_names_are_the_test_names_in_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = root().join("rules/rules.yaml");
+    std::fs::write(
+        dir.path().join("s.jsonl"),
+        "{\"name\":\"opted-out signup gets nothing\",\"user_id\":\"u1\",\"event_type\":\"signup_completed\",\"event_timestamp\":\"2024-01-15T10:30:00Z\",\"expect\":{\"outcome\":\"allow\",\"matched_rule\":null}}\n",
+    )
+    .unwrap();
+    let run = |format: &str| {
+        let r = workbench_in(
+            dir.path(),
+            &[
+                "run",
+                "s.jsonl",
+                "--rules",
+                rules.to_str().unwrap(),
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        r.stdout
+    };
+    let text = run("text");
+    assert!(
+        text.contains(
+            "s.jsonl:1: opted-out signup gets nothing: expected outcome allow, got none — "
+        ),
+        "{text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let d = &v["files"][0]["decisions"][0];
+    assert_eq!(d["name"], "opted-out signup gets nothing");
+    assert_eq!(d["mismatches"][0]["got"], "none");
+    assert_eq!(d["matched_rule"], serde_json::Value::Null);
+    assert!(
+        run("junit").contains("<testcase name=\"opted-out signup gets nothing\""),
+        "junit"
+    );
 }

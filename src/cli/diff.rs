@@ -1,13 +1,14 @@
 //! `workbench diff`: what a rules change does to the decisions of the same events.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
-use workbench::diff::{self, compare, load_base};
+use workbench::diff::{self, Bases, compare};
 use workbench::rules::RuleSet;
-use workbench::runner::{FileRun, run_scratch};
+use workbench::runner::{FileRun, load_rules, run_scratch};
 use workbench::scenario::{self, Scenario};
 
 #[derive(Debug, Args)]
@@ -18,10 +19,10 @@ pub struct DiffArgs {
     /// The new rules (default: the scenario's `rules:`, `RULES_PATH`, `rules/rules.yaml`).
     #[arg(long)]
     rules: Option<PathBuf>,
-    /// The old rules: a path, `git:REV` (the new rules file as of REV, e.g. `git:HEAD`), or
-    /// `git:REV:PATH`.
+    /// The old rules: a path, `git:REV` (the new rules file as of REV), or `git:REV:PATH`
+    /// [default: git:HEAD].
     #[arg(long)]
-    base: String,
+    base: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Exit 1 when any decision changed.
@@ -41,13 +42,23 @@ pub fn diff(args: DiffArgs) -> color_eyre::Result<ExitCode> {
         .iter()
         .map(|f| Scenario::load(f))
         .collect::<Result<_, _>>()?;
-    // Load every rules version first: nothing runs on bad input.
+    // Load every rules version first, each file and git revision once: nothing runs on bad
+    // input.
+    let mut news: HashMap<PathBuf, Arc<RuleSet>> = HashMap::new();
+    let mut bases = Bases::default();
     let mut plan = Vec::new();
     for s in scenarios {
         let new_path = workbench::session::rules_path(args.rules.as_deref(), s.rules.as_deref());
-        let new = Arc::new(RuleSet::load(&new_path)?);
-        let (base_label, base) = load_base(&args.base, &new_path)?;
-        plan.push((s, new_path, new, PathBuf::from(base_label), Arc::new(base)));
+        let new = match news.get(&new_path) {
+            Some(r) => r.clone(),
+            None => {
+                let r = Arc::new(load_rules(&s, &new_path, args.rules.is_some())?);
+                news.insert(new_path.clone(), r.clone());
+                r
+            }
+        };
+        let (base_label, base) = bases.load(args.base.as_deref(), &new_path)?;
+        plan.push((s, new_path, new, PathBuf::from(base_label), base));
     }
     let mut pairs = Vec::new();
     for (scenario, new_path, new, base_path, base) in plan {

@@ -64,7 +64,7 @@ pub fn run(args: RunArgs) -> color_eyre::Result<ExitCode> {
         let rules = match cache.get(&path) {
             Some(r) => r.clone(),
             None => {
-                let r = Arc::new(RuleSet::load(&path)?);
+                let r = Arc::new(runner::load_rules(&s, &path, args.rules.is_some())?);
                 cache.insert(path.clone(), r.clone());
                 r
             }

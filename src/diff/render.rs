@@ -52,12 +52,7 @@ pub fn text(diffs: &[FileDiff<'_>]) -> String {
             }
         }
         let rows = d.rule_counts();
-        let width = rows
-            .iter()
-            .map(|(r, _, _)| r.len())
-            .max()
-            .unwrap_or(0)
-            .max(4);
+        let width = crate::report::column_width(rows.iter().map(|(r, _, _)| r.chars().count()), 4);
         let _ = writeln!(
             out,
             "  {:width$}  {:>15}  {:>15}  {:>15}  {:>15}",

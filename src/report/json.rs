@@ -38,6 +38,8 @@ struct Decision<'a> {
     index: u32,
     line: u32,
     event_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
     user_id: &'a str,
     event_type: &'a str,
     event_timestamp: String,
@@ -72,6 +74,7 @@ pub fn json(runs: &[FileRun], opts: &Options) -> String {
                         index: r.step + 1,
                         line: r.line,
                         event_id: r.event_id,
+                        name: r.name.as_deref(),
                         user_id: &r.user_id,
                         event_type: &r.event_type,
                         event_timestamp: format_ts(r.event_timestamp),

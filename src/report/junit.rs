@@ -2,7 +2,7 @@
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{Options, event_label, mismatch_text};
+use super::{Options, event_label, failure_line, mismatch_text};
 use crate::runner::{FileRun, coverage};
 
 pub fn junit(runs: &[FileRun], opts: &Options) -> String {
@@ -19,7 +19,7 @@ pub fn junit(runs: &[FileRun], opts: &Options) -> String {
                 s.set_type("expectation");
                 s.set_description(format!(
                     "{path}:{}: {} — {}",
-                    r.line,
+                    failure_line(r),
                     event_label(r),
                     r.verdict.reason
                 ));

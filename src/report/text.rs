@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use super::{Options, coverage_text, event_label, mismatch_text, totals};
+use super::{
+    Options, column_width, coverage_text, event_label, failure_line, mismatch_text, totals,
+};
 use crate::runner::{FileRun, coverage, rule_stats};
 
 pub fn text(runs: &[FileRun], opts: &Options) -> String {
@@ -24,19 +26,14 @@ pub fn text(runs: &[FileRun], opts: &Options) -> String {
             let _ = writeln!(
                 out,
                 "{path}:{}: {}: {} — {}",
-                r.line,
+                failure_line(r),
                 event_label(r),
                 mismatch_text(r),
                 r.verdict.reason
             );
         }
         let (stats, unmatched) = rule_stats(&run.rules, &run.results);
-        let width = stats
-            .iter()
-            .map(|s| s.rule.len())
-            .max()
-            .unwrap_or(0)
-            .max(17);
+        let width = column_width(stats.iter().map(|s| s.rule.chars().count()), 17);
         let _ = writeln!(
             out,
             "  {:width$}  {:>7}  {:>7}  {:>10}  {:>7}  {:>8}",

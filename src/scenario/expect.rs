@@ -1,6 +1,7 @@
 //! Expectations on a scenario event's decision, and checking a verdict against them.
 
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
 use crate::engine::{DecisionAction, Outcome, ReasonCode, Verdict};
 use crate::rules::Channel;
@@ -46,54 +47,99 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// One expectation that did not hold.
+/// One expectation that did not hold: the values as JSON (`null` for "none"), so reports
+/// keep their types.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mismatch {
     pub key: &'static str,
-    pub expected: String,
-    pub got: String,
+    pub expected: Value,
+    pub got: Value,
+    /// The line of the key in the scenario file (the event's line when not known).
+    pub line: u32,
 }
 
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map_or_else(|| "null".to_string(), T::to_string)
+impl Mismatch {
+    /// `expected KEY X, got Y`: strings bare, except `reason_contains`, quoted.
+    pub fn text(&self) -> String {
+        let show = |v: &Value| match v {
+            Value::String(s) if self.key == "reason_contains" => format!("{s:?}"),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        format!(
+            "expected {} {}, got {}",
+            self.key,
+            show(&self.expected),
+            show(&self.got)
+        )
+    }
+}
+
+fn val<T: ToString>(v: Option<T>) -> Value {
+    v.map_or(Value::Null, |v| Value::String(v.to_string()))
 }
 
 impl Expect {
+    /// Every key an expectation may have, as written in scenario files.
+    pub const KEYS: [&'static str; 7] = [
+        "outcome",
+        "matched_rule",
+        "action_type",
+        "template_name",
+        "channel",
+        "reason_code",
+        "reason_contains",
+    ];
+
+    /// The expectations `v` does not meet; their `line` is 0 (the caller knows the file).
     pub fn check(&self, v: &Verdict) -> Vec<Mismatch> {
         let mut out = Vec::new();
-        let mut cmp = |key, expected: String, got: String| {
+        let mut cmp = |key, expected: Value, got: Value| {
             if expected != got {
-                out.push(Mismatch { key, expected, got });
+                out.push(Mismatch {
+                    key,
+                    expected,
+                    got,
+                    line: 0,
+                });
             }
         };
         if let Some(o) = self.outcome {
-            cmp("outcome", o.to_string(), v.outcome.to_string());
+            cmp("outcome", val(Some(o)), val(Some(v.outcome)));
         }
         if let Some(r) = &self.matched_rule {
-            cmp("matched_rule", opt(r), opt(&v.matched_rule));
+            cmp(
+                "matched_rule",
+                val(r.as_ref()),
+                val(v.matched_rule.as_ref()),
+            );
         }
         if let Some(a) = self.action_type {
-            cmp("action_type", a.to_string(), v.action_type.to_string());
+            cmp("action_type", val(Some(a)), val(Some(v.action_type)));
         }
         if let Some(t) = &self.template_name {
-            cmp("template_name", opt(t), opt(&v.template_name));
+            cmp(
+                "template_name",
+                val(t.as_ref()),
+                val(v.template_name.as_ref()),
+            );
         }
         if let Some(c) = &self.channel {
-            cmp("channel", opt(c), opt(&v.channel));
+            cmp("channel", val(c.as_ref()), val(v.channel.as_ref()));
         }
         if let Some(c) = self.reason_code {
-            cmp("reason_code", c.to_string(), v.reason_code.to_string());
+            cmp("reason_code", val(Some(c)), val(Some(v.reason_code)));
         }
         if let Some(s) = &self.reason_contains
             && !v.reason.contains(s.as_str())
         {
             out.push(Mismatch {
                 key: "reason_contains",
-                expected: format!("{s:?}"),
-                got: format!("{:?}", v.reason),
+                expected: Value::String(s.clone()),
+                got: Value::String(v.reason.clone()),
+                line: 0,
             });
         }
-
         out
     }
 }
@@ -131,9 +177,16 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!(
             (m[0].key, m[0].expected.as_str(), m[0].got.as_str()),
-            ("outcome", "allow", "none")
+            ("outcome", Some("allow"), Some("none"))
         );
+        assert_eq!(m[0].text(), "expected outcome allow, got none");
         assert!(serde_json::from_str::<Expect>(r#"{"outcome":"sent"}"#).is_err());
+        let e: Expect =
+            serde_json::from_str(r#"{"matched_rule":"null","channel":"email"}"#).unwrap();
+        let m = e.check(&verdict());
+        assert_eq!(m[0].got, Value::Null, "a missing value is JSON null");
+        assert_eq!(m[0].expected, Value::String("null".into()));
+        assert_eq!(m[1].text(), "expected channel email, got null");
         assert!(serde_json::from_str::<Expect>(r#"{"outcom":"allow"}"#).is_err());
     }
 }
