@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::PgDb;
+use common::pg::PgDb;
 use common::pg::dedicated_cluster;
 use common::server::{rules_abs, start_in};
 use serde_json::Value;
@@ -62,7 +62,9 @@ fn the_service_rides_out_a_database_outage() {
     let (status, body) = server.get("/health");
     assert_eq!(status, 503, "health reports the database down: {body}");
     let down = Instant::now();
-    cluster.restart().expect("the test's own cluster starts again");
+    cluster
+        .restart()
+        .expect("the test's own cluster starts again");
     let back = loop {
         if server.get("/health").0 == 200 {
             break Instant::now();

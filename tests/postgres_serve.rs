@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::PgDb;
+use common::pg::PgDb;
 use common::server::{Server, rules_abs, start_in};
 use serde_json::Value;
 

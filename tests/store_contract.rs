@@ -169,19 +169,19 @@ fn sqlite_store_contract() {
 
 #[test]
 fn postgres_store_contract() {
-    let Some(db) = common::PgDb::new() else {
+    let Some(db) = common::pg::PgDb::new() else {
         return;
     };
     let mut s = PgStore::connect(&db.url()).unwrap();
     assert_eq!(s.version().unwrap(), 2);
     events_and_lookups(&mut s);
-    let db2 = common::PgDb::new().unwrap();
+    let db2 = common::pg::PgDb::new().unwrap();
     pipeline_contract(PgStore::connect(&db2.url()).unwrap());
 }
 
 #[test]
 fn postgres_refuses_a_newer_schema() {
-    let Some(db) = common::PgDb::new() else {
+    let Some(db) = common::pg::PgDb::new() else {
         return;
     };
     drop(PgStore::connect(&db.url()).unwrap());

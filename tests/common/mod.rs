@@ -6,8 +6,6 @@
 pub mod pg;
 pub mod server;
 
-pub use pg::PgDb;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

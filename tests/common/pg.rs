@@ -57,7 +57,9 @@ fn shared() -> Result<String, String> {
 
 /// `WORKBENCH_PG` without any database path (`postgres://u@h:5432/db` -> `postgres://u@h:5432`).
 fn external() -> Option<String> {
-    let url = std::env::var("WORKBENCH_PG").ok().filter(|u| !u.is_empty())?;
+    let url = std::env::var("WORKBENCH_PG")
+        .ok()
+        .filter(|u| !u.is_empty())?;
     let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url.as_str()));
     let authority = rest.split(['/', '?']).next().unwrap_or(rest);
     Some(format!("{scheme}://{authority}"))
@@ -66,11 +68,10 @@ fn external() -> Option<String> {
 /// Says, once per test binary and past the test harness' output capture, that the PostgreSQL
 /// tests are skipped and how to run them; under `WORKBENCH_REQUIRE_PG=1` fails the test instead.
 pub fn skipped(why: &str) {
-    let message = format!("PostgreSQL tests skipped: {why}; {HOW}");
     if std::env::var("WORKBENCH_REQUIRE_PG").is_ok_and(|v| v == "1") {
-        panic!("{message} (WORKBENCH_REQUIRE_PG=1 makes a skip a failure)");
+        panic!("WORKBENCH_REQUIRE_PG=1 and the PostgreSQL tests cannot run: {why}; {HOW}");
     }
-    note_once(&message);
+    note_once(&format!("PostgreSQL tests skipped: {why}; {HOW}"));
 }
 
 /// Writes straight to the process' stderr: `eprintln!` in a test thread would be captured.

@@ -119,9 +119,11 @@ impl RunAs {
                 "--".into(),
             ]
         } else {
-            return Err("running as root, and neither `setpriv` nor `runuser` is there to \
+            return Err(
+                "running as root, and neither `setpriv` nor `runuser` is there to \
                         start PostgreSQL as `nobody` (it refuses to run as root)"
-                .into());
+                    .into(),
+            );
         };
         Ok(Some(RunAs { uid, gid, prefix }))
     }

@@ -135,7 +135,14 @@ impl Cluster {
             None => Command::new(&program),
         };
         cmd.current_dir(&self.dir);
-        for var in ["PGDATA", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGOPTIONS"] {
+        for var in [
+            "PGDATA",
+            "PGHOST",
+            "PGPORT",
+            "PGUSER",
+            "PGDATABASE",
+            "PGOPTIONS",
+        ] {
             cmd.env_remove(var);
         }
         cmd
