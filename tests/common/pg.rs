@@ -74,12 +74,36 @@ pub fn skipped(why: &str) {
     note_once(&format!("PostgreSQL tests skipped: {why}; {HOW}"));
 }
 
-/// Writes straight to the process' stderr: `eprintln!` in a test thread would be captured.
+/// Writes straight to the process' stderr (`eprintln!` in a test thread would be captured), once
+/// per test binary, and only in the first of the binaries one `cargo test` runs: a marker file
+/// in `target/tmp` named after cargo's process id says the note was already given.
 fn note_once(message: &str) {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let _ = writeln!(std::io::stderr(), "\nnote: {message}\n");
+        if first_note_of_this_cargo_run() {
+            let _ = writeln!(std::io::stderr(), "\nnote: {message}\n");
+        }
     });
+}
+
+fn first_note_of_this_cargo_run() -> bool {
+    let marker = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "workbench-pg-skip-noted.{}",
+        std::os::unix::process::parent_id()
+    ));
+    // A marker left by an earlier run whose cargo had the same process id is stale.
+    let stale = std::fs::metadata(&marker)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t.elapsed().unwrap_or_default() > std::time::Duration::from_secs(3600));
+    if stale {
+        let _ = std::fs::remove_file(&marker);
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&marker)
+        .is_ok()
+        || std::fs::metadata(&marker).is_err()
 }
 
 /// A cluster of the calling test's own, for a test that stops and restarts its server; `None`

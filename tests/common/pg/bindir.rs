@@ -52,7 +52,7 @@ fn candidates() -> Vec<PathBuf> {
             Some((version, e.path().join("bin")))
         })
         .collect();
-    debian.sort_by(|a, b| b.0.cmp(&a.0));
+    debian.sort_by_key(|d| std::cmp::Reverse(d.0));
     dirs.extend(debian.into_iter().map(|(_, d)| d));
     dirs.push("/usr/local/pgsql/bin".into());
     dirs.push("/opt/homebrew/bin".into());

@@ -114,11 +114,11 @@ impl Cluster {
         let Some(mut child) = self.postgres.take() else {
             return;
         };
-        if let Some(pid) = self.postmaster_pid() {
-            let _ = Command::new("sh")
-                .args(["-c", "kill -INT \"$1\"", "sh", &pid.to_string()])
-                .status();
-        }
+        // The postmaster's own pid: the child may be `runuser`, which waits for it.
+        let pid = self.postmaster_pid().unwrap_or(child.id());
+        let _ = Command::new("sh")
+            .args(["-c", "kill -INT \"$1\"", "sh", &pid.to_string()])
+            .status();
         let _ = child.wait();
     }
 
