@@ -1,56 +1,25 @@
 //! PostgreSQL stopped and restarted under `workbench serve`: 503s while it is down, no lost or
-//! doubled deliveries, and the service back without a restart. Its own test binary: it stops
-//! the machine's PostgreSQL server, which no other test may be using meanwhile.
+//! doubled deliveries, and the service back without a restart. The server it stops is a
+//! throwaway cluster of this test's own; it never touches any other (with `WORKBENCH_PG` set it
+//! is skipped, saying so).
 
 mod common;
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::PgDb;
+use common::pg::PgDb;
+use common::pg::dedicated_cluster;
 use common::server::{rules_abs, start_in};
 use serde_json::Value;
 
-fn cluster(action: &str) {
-    let version = std::fs::read_dir("/etc/postgresql")
-        .ok()
-        .and_then(|mut d| d.next())
-        .and_then(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .expect("a Debian PostgreSQL cluster under /etc/postgresql");
-    let mut cmd = Command::new("pg_ctlcluster");
-    cmd.args(["--skip-systemctl-redirect", &version, "main", action]);
-    if action == "stop" {
-        cmd.args(["-m", "fast"]);
-    }
-    let out = cmd.output().expect("pg_ctlcluster runs");
-    assert!(
-        out.status.success(),
-        "pg_ctlcluster {action}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Starts PostgreSQL again however the test ends.
-struct Restart;
-
-impl Drop for Restart {
-    fn drop(&mut self) {
-        let _ = Command::new("sh")
-            .args([
-                "-c",
-                "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
-            ])
-            .status();
-    }
-}
-
 #[test]
 fn the_service_rides_out_a_database_outage() {
-    let db = PgDb::new();
-    let _restart = Restart;
+    let Some(mut cluster) = dedicated_cluster("the_service_rides_out_a_database_outage") else {
+        return;
+    };
+    let db = PgDb::on(&cluster.url());
     let server = Arc::new(
         start_in(
             tempfile::tempdir().unwrap(),
@@ -88,12 +57,14 @@ fn the_service_rides_out_a_database_outage() {
         .collect();
 
     std::thread::sleep(Duration::from_millis(500));
-    cluster("stop");
+    cluster.stop();
     std::thread::sleep(Duration::from_millis(1500));
     let (status, body) = server.get("/health");
     assert_eq!(status, 503, "health reports the database down: {body}");
     let down = Instant::now();
-    cluster("start");
+    cluster
+        .restart()
+        .expect("the test's own cluster starts again");
     let back = loop {
         if server.get("/health").0 == 200 {
             break Instant::now();

@@ -1,8 +1,13 @@
 //! Start `workbench serve` as a child process on port 0 and talk to it over HTTP.
+//!
+//! Each server has a watchdog (`sh`, reading a pipe from the test process): should the test
+//! process die without unwinding (`kill -9`, an abort), the pipe closes and the watchdog stops
+//! the server and removes its directory. On the normal paths the watchdog is dismissed first.
 
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,6 +19,34 @@ pub struct Server {
     pub base: String,
     pub dir: Option<tempfile::TempDir>,
     pub log: Arc<Mutex<Vec<String>>>,
+    watchdog: Option<Child>,
+}
+
+const WATCHDOG: &str = r#"
+trap '' INT HUP TERM QUIT
+cat >/dev/null
+if kill -TERM "$1" 2>/dev/null; then
+  n=0
+  while kill -0 "$1" 2>/dev/null; do
+    n=$((n + 1))
+    [ "$n" = 100 ] && kill -KILL "$1" 2>/dev/null
+    sleep 0.1
+  done
+fi
+rm -rf "$2"
+"#;
+
+/// The watchdog of the server `pid` in `dir` (its stdin is the pipe it waits on).
+fn watchdog(pid: u32, dir: &std::path::Path) -> Option<Child> {
+    Command::new("sh")
+        .args(["-c", WATCHDOG, "workbench-serve-watchdog", &pid.to_string()])
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .ok()
 }
 
 pub fn rules_abs() -> String {
@@ -60,6 +93,7 @@ pub fn start_in(
     });
     match rx.recv_timeout(Duration::from_secs(20)) {
         Ok(addr) => Ok(Server {
+            watchdog: watchdog(child.id(), dir.path()),
             child,
             base: format!("http://{addr}"),
             dir: Some(dir),
@@ -139,6 +173,7 @@ impl Server {
     }
 
     pub fn stop(mut self) -> (std::process::ExitStatus, tempfile::TempDir) {
+        self.dismiss_watchdog();
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
@@ -151,8 +186,19 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The test process is alive and stops the server itself.
+    fn dismiss_watchdog(&mut self) {
+        if let Some(mut w) = self.watchdog.take() {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
+        self.dismiss_watchdog();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
