@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::engine::{self, Decision, History};
 use crate::event::Event;
 use crate::provider::{Message, Provider};
-use crate::rules::{Channel, RuleSet};
+use crate::rules::RuleSet;
 use crate::store::{DecisionRecord, Durability, Store, StoreError, StoreTx};
 
 #[derive(Debug, thiserror::Error)]
@@ -198,20 +198,13 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
             if written(req.event_id) {
                 continue;
             }
-            let channel = Channel::parse(&req.channel).ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "send request {}: channel `{}`",
-                    req.event_id, req.channel
-                ))
-            })?;
-            let rule = req.reason.strip_prefix("rule:").unwrap_or(&req.reason);
             let m = Message {
                 event_timestamp: req.event_timestamp,
                 user_id: req.user_id.clone(),
-                template: req.template_name.as_str().into(),
-                channel: channel.as_str(),
+                template: req.template_name.clone(),
+                channel: req.channel.as_str(),
                 event_id: req.event_id,
-                rule: rule.into(),
+                rule: req.rule.clone(),
                 text: rules.text(&req.template_name).to_string(),
             };
             self.provider.deliver(&m).map_err(PipelineError::Deliver)?;

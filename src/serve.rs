@@ -6,6 +6,7 @@ pub mod config;
 mod guard;
 mod http;
 mod rejection;
+mod schema;
 pub mod writer;
 
 use std::net::SocketAddr;

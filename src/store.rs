@@ -5,14 +5,16 @@ mod migrations;
 pub mod postgres;
 pub mod sqlite;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
-use crate::engine::{Delivery, PriorEvent, Verdict, Window};
+use crate::engine::{DecisionAction, Delivery, Outcome, PriorEvent, ReasonCode, Verdict, Window};
 use crate::event::Event;
+use crate::rules::Channel;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -32,6 +34,17 @@ pub enum StoreError {
     CommitUnknown(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// A failure that a retry of the same transaction may not meet again: a dropped
+    /// connection, a serialization failure, a deadlock, a server shutting down.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Postgres(e) => postgres::is_transient(e),
+            _ => false,
+        }
+    }
 }
 
 /// A store of events and decisions that hands out per-event transactions.
@@ -161,10 +174,75 @@ pub struct SendRequest {
     pub event_id: i64,
     pub user_id: String,
     pub event_timestamp: DateTime<Utc>,
-    pub template_name: String,
-    pub channel: String,
-    /// `rule:NAME`, as in messages.txt.
-    pub reason: String,
+    pub template_name: Arc<str>,
+    pub channel: Channel,
+    pub rule: Arc<str>,
+}
+
+/// What a decided event writes, as the columns' values: built once here for both backends.
+pub(crate) struct RecordRows<'a> {
+    pub user_id: &'a str,
+    pub event_id: i64,
+    pub event_type: &'a str,
+    pub event_timestamp: String,
+    pub event_us: i64,
+    pub matched_rule: Option<&'a str>,
+    pub action_type: &'static str,
+    pub outcome: &'static str,
+    pub reason: &'a str,
+    pub reason_code: &'static str,
+    pub template_name: Option<&'a str>,
+    pub channel: Option<&'static str>,
+    pub decided_at: String,
+    pub also: AlsoWrite<'a>,
+}
+
+/// The row a decision writes besides itself, by outcome (SPEC §4.5).
+pub(crate) enum AlsoWrite<'a> {
+    /// A delivery: its send request, `reason` as the seed's schema writes it (`rule:NAME`).
+    Send {
+        template: &'a str,
+        channel: &'static str,
+        reason: String,
+    },
+    Suppression {
+        template: &'a str,
+    },
+    Nothing,
+}
+
+impl<'a> RecordRows<'a> {
+    pub(crate) fn new(rec: &DecisionRecord<'a>) -> RecordRows<'a> {
+        let v = rec.verdict;
+        let e = rec.event;
+        let template = v.template_name.as_deref();
+        let channel = v.channel.map(Channel::as_str);
+        let also = match (v.outcome, template, channel) {
+            (Outcome::Allow | Outcome::Alert, Some(template), Some(channel)) => AlsoWrite::Send {
+                template,
+                channel,
+                reason: format!("rule:{}", v.matched_rule.as_deref().unwrap_or_default()),
+            },
+            (Outcome::Suppress, Some(template), _) => AlsoWrite::Suppression { template },
+            _ => AlsoWrite::Nothing,
+        };
+        RecordRows {
+            user_id: &e.user_id,
+            event_id: rec.event_id,
+            event_type: &e.event_type,
+            event_timestamp: crate::event::format_ts(e.event_timestamp),
+            event_us: micros(e.event_timestamp),
+            matched_rule: v.matched_rule.as_deref(),
+            action_type: v.action_type.as_str(),
+            outcome: v.outcome.as_str(),
+            reason: &v.reason,
+            reason_code: v.reason_code.as_str(),
+            template_name: template,
+            channel,
+            decided_at: crate::event::format_ts(rec.decided_at),
+            also,
+        }
+    }
 }
 
 /// A stored event as it arrived, with the decision made for it.
@@ -176,9 +254,57 @@ pub struct Recorded {
     pub decision: AuditEntry,
 }
 
-/// One line of a user's audit (SPEC §5), as `GET /audit/{user_id}` returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// One line of a user's audit (SPEC §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
+    pub event_id: i64,
+    pub event_type: String,
+    pub event_timestamp: DateTime<Utc>,
+    pub matched_rule: Option<Arc<str>>,
+    pub action_type: DecisionAction,
+    pub template_name: Option<Arc<str>>,
+    pub channel: Option<Channel>,
+    pub outcome: Outcome,
+    pub reason: String,
+    pub reason_code: ReasonCode,
+    pub decision_timestamp: DateTime<Utc>,
+}
+
+/// The columns both backends read for a send request, as text: mapped to a [`SendRequest`]
+/// in one place.
+pub(crate) struct SendRow {
+    pub event_id: i64,
+    pub user_id: String,
+    pub event_timestamp: String,
+    pub template_name: String,
+    pub channel: String,
+    pub reason: String,
+}
+
+impl SendRow {
+    pub(crate) const COLUMNS: &'static str =
+        "event_id, user_id, event_timestamp, template_name, channel, reason";
+
+    pub(crate) fn parse(self) -> Result<SendRequest, StoreError> {
+        let id = self.event_id;
+        Ok(SendRequest {
+            event_id: id,
+            user_id: self.user_id,
+            event_timestamp: parse_ts(self.event_timestamp)?,
+            template_name: self.template_name.into(),
+            channel: parse_column(id, "channel", &self.channel, Channel::parse)?,
+            rule: self
+                .reason
+                .strip_prefix("rule:")
+                .unwrap_or(&self.reason)
+                .into(),
+        })
+    }
+}
+
+/// The columns both backends read for an audit entry, as text: mapped to an [`AuditEntry`]
+/// in one place.
+pub(crate) struct AuditRow {
     pub event_id: i64,
     pub event_type: String,
     pub event_timestamp: String,
@@ -189,5 +315,40 @@ pub struct AuditEntry {
     pub outcome: String,
     pub reason: String,
     pub reason_code: String,
-    pub decision_timestamp: String,
+    pub created_at: String,
+}
+
+impl AuditRow {
+    /// The `decisions` columns in the order the backends read them.
+    pub(crate) const COLUMNS: &'static str = "id, event_type, event_timestamp, matched_rule, \
+        action_type, template_name, channel, outcome, reason, reason_code, created_at";
+
+    pub(crate) fn parse(self) -> Result<AuditEntry, StoreError> {
+        let id = self.event_id;
+        Ok(AuditEntry {
+            event_id: id,
+            event_type: self.event_type,
+            event_timestamp: parse_ts(self.event_timestamp)?,
+            matched_rule: self.matched_rule.map(Into::into),
+            action_type: parse_column(id, "action_type", &self.action_type, DecisionAction::parse)?,
+            template_name: self.template_name.map(Into::into),
+            channel: self
+                .channel
+                .map(|c| parse_column(id, "channel", &c, Channel::parse))
+                .transpose()?,
+            outcome: parse_column(id, "outcome", &self.outcome, Outcome::parse)?,
+            reason: self.reason,
+            reason_code: parse_column(id, "reason_code", &self.reason_code, ReasonCode::parse)?,
+            decision_timestamp: parse_ts(self.created_at)?,
+        })
+    }
+}
+
+fn parse_column<T>(
+    id: i64,
+    column: &str,
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    parse(text).ok_or_else(|| StoreError::Corrupt(format!("event {id}: {column} `{text}`")))
 }

@@ -6,15 +6,14 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, OpenApi};
 
 use super::rejection;
+pub use super::schema::*;
 use super::writer::{Unavailable, WriterHandle};
 use crate::event::{Event, EventInput};
-use crate::pipeline::DeliveryStatus;
-use crate::store::AuditEntry;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,92 +27,13 @@ use crate::store::AuditEntry;
         TraitsBody,
         DecisionResponse,
         AuditResponse,
-        AuditEntry,
+        AuditEntryBody,
         HealthResponse,
         ValidationErrors,
         ValidationError
     ))
 )]
 pub struct ApiDoc;
-
-/// A behavioural event (documentation of the body; parsing is `EventInput`).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct EventBody {
-    #[schema(example = "user_12345")]
-    user_id: String,
-    #[schema(example = "payment_failed")]
-    event_type: String,
-    /// RFC 3339 with `Z` or an offset; normalised to UTC.
-    #[schema(example = "2024-01-15T10:30:00Z", format = DateTime)]
-    event_timestamp: String,
-    #[schema(value_type = Option<Object>)]
-    properties: Option<serde_json::Map<String, serde_json::Value>>,
-    user_traits: Option<TraitsBody>,
-}
-
-/// User traits: the four known ones, and any other key.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct TraitsBody {
-    email: Option<String>,
-    country: Option<String>,
-    marketing_opt_in: Option<bool>,
-    risk_segment: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DecisionResponse {
-    pub event_id: i64,
-    pub user_id: String,
-    pub event_type: String,
-    pub matched_rule: Option<String>,
-    /// `send`, `alert` or `none`.
-    pub action_type: String,
-    pub template_name: Option<String>,
-    pub channel: Option<String>,
-    /// `allow`, `suppress`, `alert` or `none`.
-    pub outcome: String,
-    pub reason: String,
-    pub reason_code: String,
-    /// For a delivery: `delivered` once its `messages.txt` line is written, `pending` while
-    /// the decision is recorded but the line waits (the service writes it as soon as it
-    /// can, exactly once); null for other decisions.
-    pub delivery_status: Option<DeliveryStatus>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditResponse {
-    pub user_id: String,
-    pub decisions: Vec<AuditEntry>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct HealthResponse {
-    /// `ok`, or `unavailable` with the cause in `detail`.
-    pub status: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-    /// Deliveries recorded whose `messages.txt` line waits to be written.
-    #[serde(default)]
-    pub unwritten_messages: usize,
-}
-
-/// FastAPI's validation error shape.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ValidationErrors {
-    pub detail: Vec<ValidationError>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ValidationError {
-    /// Where: `["body", "event_timestamp"]`, `["query", "limit"]`.
-    #[schema(value_type = Vec<Object>)]
-    pub loc: Vec<serde_json::Value>,
-    pub msg: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-}
 
 fn unavailable(e: Unavailable) -> Response {
     tracing::error!(error = %e, "request failed");
@@ -149,23 +69,7 @@ pub async fn post_event(State(writer): State<WriterHandle>, body: Body) -> Respo
     };
     let event = Event::from(input);
     match writer.process(event.clone()).await {
-        Ok(d) => {
-            let v = d.verdict;
-            Json(DecisionResponse {
-                event_id: d.event_id,
-                user_id: event.user_id,
-                event_type: event.event_type,
-                matched_rule: v.matched_rule.map(|r| r.to_string()),
-                action_type: v.action_type.to_string(),
-                template_name: v.template_name.map(|t| t.to_string()),
-                channel: v.channel.map(|c| c.to_string()),
-                outcome: v.outcome.to_string(),
-                reason: v.reason,
-                reason_code: v.reason_code.to_string(),
-                delivery_status: d.delivery,
-            })
-            .into_response()
-        }
+        Ok(d) => Json(DecisionResponse::new(&event, d)).into_response(),
         Err(e) => unavailable(e),
     }
 }
@@ -205,7 +109,7 @@ pub async fn audit(
     match writer.audit(user_id.clone(), limit).await {
         Ok(entries) => Json(AuditResponse {
             user_id,
-            decisions: entries,
+            decisions: entries.into_iter().map(AuditEntryBody::from).collect(),
         })
         .into_response(),
         Err(e) => unavailable(e),

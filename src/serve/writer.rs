@@ -17,7 +17,6 @@ use crate::event::Event;
 use crate::pipeline::{DeliveryStatus, Pipeline, PipelineError};
 use crate::provider::{Message, MessagesFile, Provider};
 use crate::rules::RuleSet;
-use crate::store::postgres::is_transient;
 use crate::store::{AuditEntry, Store, StoreError};
 
 /// What a processed event returns to its request.
@@ -365,7 +364,7 @@ fn with_retries<T>(
     loop {
         match f() {
             Err(PipelineError::Store(e))
-                if mode.group == 1 && attempt < mode.retries && is_transient(&e) =>
+                if mode.group == 1 && attempt < mode.retries && e.is_transient() =>
             {
                 attempt += 1;
                 tracing::warn!(error = %e, attempt, "transient storage failure, retrying");

@@ -12,10 +12,10 @@ use statements::Statements;
 
 use super::migrations::{EVENT_US_VERSION, MIGRATIONS};
 use super::{
-    AuditEntry, DecisionRecord, Durability, Recorded, SendRequest, Store, StoreError, StoreTx,
-    micros, parse_ts,
+    AlsoWrite, AuditEntry, AuditRow, DecisionRecord, Durability, RecordRows, Recorded, SendRequest,
+    SendRow, Store, StoreError, StoreTx, micros, parse_ts,
 };
-use crate::engine::{Delivery, Outcome, PriorEvent, Window};
+use crate::engine::{Delivery, PriorEvent, Window};
 use crate::event::{Event, Traits, format_ts};
 
 /// Serialises schema migrations of instances starting together.
@@ -29,21 +29,16 @@ pub struct PgStore {
 }
 
 /// Errors worth retrying: a serialization failure, a deadlock, a lost connection.
-pub fn is_transient(e: &StoreError) -> bool {
-    match e {
-        StoreError::Postgres(e) => {
-            e.is_closed()
-                || matches!(
-                    e.code(),
-                    Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE
-                        || *c == SqlState::T_R_DEADLOCK_DETECTED
-                        || *c == SqlState::ADMIN_SHUTDOWN
-                        || *c == SqlState::CANNOT_CONNECT_NOW
-                )
-                || e.code().is_none()
-        }
-        _ => false,
-    }
+pub(super) fn is_transient(e: &::postgres::Error) -> bool {
+    e.is_closed()
+        || matches!(
+            e.code(),
+            Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE
+                || *c == SqlState::T_R_DEADLOCK_DETECTED
+                || *c == SqlState::ADMIN_SHUTDOWN
+                || *c == SqlState::CANNOT_CONNECT_NOW
+        )
+        || e.code().is_none()
 }
 
 impl PgStore {
@@ -152,20 +147,23 @@ impl Store for PgStore {
         let outbox = self.outbox.clone();
         let (c, _) = self.ensure()?;
         let rows = c.query(
-            "SELECT event_id, user_id, event_timestamp, template_name, channel, reason
-             FROM send_requests WHERE NOT delivered AND outbox = $1 ORDER BY id",
+            &format!(
+                "SELECT {} FROM send_requests WHERE NOT delivered AND outbox = $1 ORDER BY id",
+                SendRow::COLUMNS
+            ),
             &[&outbox],
         )?;
         rows.into_iter()
             .map(|r| {
-                Ok(SendRequest {
+                SendRow {
                     event_id: r.get(0),
                     user_id: r.get(1),
-                    event_timestamp: parse_ts(r.get(2))?,
+                    event_timestamp: r.get(2),
                     template_name: r.get(3),
                     channel: r.get(4),
                     reason: r.get(5),
-                })
+                }
+                .parse()
             })
             .collect()
     }
@@ -177,23 +175,24 @@ impl Store for PgStore {
     ) -> Result<(), StoreError> {
         let (c, stmts) = self.ensure()?;
         let rows = c.query(
-            "SELECT e.id, e.created_at, d.event_type, d.event_timestamp, d.matched_rule,
-                    d.action_type, d.template_name, d.channel, d.outcome, d.reason,
-                    d.reason_code, d.created_at
-             FROM events e JOIN decisions d ON d.id = e.id
-             WHERE $1::TEXT IS NULL OR e.user_id = $1
-             ORDER BY e.id",
+            &format!(
+                "SELECT {}, e.created_at
+                 FROM events e JOIN decisions d ON d.id = e.id
+                 WHERE $1::TEXT IS NULL OR e.user_id = $1
+                 ORDER BY e.id",
+                super::sqlite::qualified("d")
+            ),
             &[&user],
         )?;
         for r in rows {
-            let event_id: i64 = r.get(0);
-            let decision = entry(&r);
+            let decision = audit_row(&r).parse()?;
+            let event_id = decision.event_id;
             let event = load_event(c, &stmts.load_event, event_id)?
                 .ok_or_else(|| StoreError::Corrupt(format!("decision {event_id} has no event")))?;
             each(Recorded {
                 event_id,
                 event,
-                created_at: parse_ts(r.get(1))?,
+                created_at: parse_ts(r.get(11))?,
                 decision,
             })?;
         }
@@ -206,35 +205,35 @@ impl Store for PgStore {
         limit: Option<usize>,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let (c, _) = self.ensure()?;
-        let limit = limit.map(|l| l as i64);
+        let limit = limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
         let rows = c.query(
-            "SELECT * FROM (
-                SELECT id, event_id, event_type, event_timestamp, matched_rule, action_type,
-                       template_name, channel, outcome, reason, reason_code, created_at
-                FROM decisions WHERE id IN (SELECT id FROM events WHERE user_id = $1)
-                ORDER BY id DESC LIMIT $2
-             ) d ORDER BY id",
+            &format!(
+                "SELECT * FROM (
+                    SELECT {} FROM decisions
+                    WHERE id IN (SELECT id FROM events WHERE user_id = $1)
+                    ORDER BY id DESC LIMIT $2
+                 ) d ORDER BY id",
+                AuditRow::COLUMNS
+            ),
             &[&user_id, &limit],
         )?;
-        Ok(rows.iter().map(entry).collect())
+        rows.iter().map(|r| audit_row(r).parse()).collect()
     }
 }
 
-/// An audit entry from columns (id, _, event_type, event_timestamp, matched_rule, action_type,
-/// template_name, channel, outcome, reason, reason_code, created_at).
-fn entry(r: &::postgres::Row) -> AuditEntry {
-    AuditEntry {
+fn audit_row(r: &::postgres::Row) -> AuditRow {
+    AuditRow {
         event_id: r.get(0),
-        event_type: r.get(2),
-        event_timestamp: r.get(3),
-        matched_rule: r.get(4),
-        action_type: r.get(5),
-        template_name: r.get(6),
-        channel: r.get(7),
-        outcome: r.get(8),
-        reason: r.get(9),
-        reason_code: r.get(10),
-        decision_timestamp: r.get(11),
+        event_type: r.get(1),
+        event_timestamp: r.get(2),
+        matched_rule: r.get(3),
+        action_type: r.get(4),
+        template_name: r.get(5),
+        channel: r.get(6),
+        outcome: r.get(7),
+        reason: r.get(8),
+        reason_code: r.get(9),
+        created_at: r.get(10),
     }
 }
 
@@ -351,55 +350,52 @@ impl StoreTx for PgTx<'_> {
     }
 
     fn record(&mut self, rec: &DecisionRecord<'_>) -> Result<(), StoreError> {
-        let v = rec.verdict;
-        let e = rec.event;
-        let at = format_ts(rec.decided_at);
-        let event_ts = format_ts(e.event_timestamp);
-        let rule = v.matched_rule.as_deref();
-        let template = v.template_name.as_deref();
-        let channel = v.channel.map(|c| c.as_str());
+        let r = RecordRows::new(rec);
         self.tx.execute(
             &self.stmts.insert_decision,
             &[
-                &e.user_id,
-                &rec.event_id,
-                &e.event_type,
-                &event_ts,
-                &rule,
-                &v.action_type.as_str(),
-                &v.outcome.as_str(),
-                &v.reason,
-                &v.reason_code.as_str(),
-                &template,
-                &channel,
-                &at,
+                &r.user_id,
+                &r.event_id,
+                &r.event_type,
+                &r.event_timestamp,
+                &r.matched_rule,
+                &r.action_type,
+                &r.outcome,
+                &r.reason,
+                &r.reason_code,
+                &r.template_name,
+                &r.channel,
+                &r.decided_at,
             ],
         )?;
-        match (v.outcome, template, channel) {
-            (Outcome::Allow | Outcome::Alert, Some(t), Some(c)) => {
-                let reason = format!("rule:{}", rule.unwrap_or_default());
+        match &r.also {
+            AlsoWrite::Send {
+                template,
+                channel,
+                reason,
+            } => {
                 self.tx.execute(
                     &self.stmts.insert_send,
                     &[
-                        &e.user_id,
-                        &rec.event_id,
-                        &event_ts,
-                        &t,
-                        &c,
-                        &reason,
-                        &at,
+                        &r.user_id,
+                        &r.event_id,
+                        &r.event_timestamp,
+                        template,
+                        channel,
+                        reason,
+                        &r.decided_at,
                         &self.outbox,
-                        &micros(e.event_timestamp),
+                        &r.event_us,
                     ],
                 )?;
             }
-            (Outcome::Suppress, Some(t), _) => {
+            AlsoWrite::Suppression { template } => {
                 self.tx.execute(
                     &self.stmts.insert_suppression,
-                    &[&e.user_id, &rec.event_id, &t, &v.reason, &at],
+                    &[&r.user_id, &r.event_id, template, &r.reason, &r.decided_at],
                 )?;
             }
-            _ => {}
+            AlsoWrite::Nothing => {}
         }
         Ok(())
     }

@@ -9,7 +9,9 @@ mod tx;
 pub use tx::SqliteTx;
 
 use super::migrations::{EVENT_US_VERSION, MIGRATIONS};
-use super::{AuditEntry, Recorded, SendRequest, Store, StoreError, micros, parse_ts};
+use super::{
+    AuditEntry, AuditRow, Recorded, SendRequest, SendRow, Store, StoreError, micros, parse_ts,
+};
 use crate::event::{Event, Traits};
 
 pub struct SqliteStore {
@@ -161,33 +163,21 @@ impl Store for SqliteStore {
     }
 
     fn undelivered(&mut self) -> Result<Vec<SendRequest>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT event_id, user_id, event_timestamp, template_name, channel, reason
-             FROM send_requests WHERE delivered = 0 AND outbox = ?1 ORDER BY id",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {} FROM send_requests WHERE delivered = 0 AND outbox = ?1 ORDER BY id",
+            SendRow::COLUMNS
+        ))?;
         let rows = stmt.query_map([&self.outbox], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-            ))
+            Ok(SendRow {
+                event_id: r.get(0)?,
+                user_id: r.get(1)?,
+                event_timestamp: r.get(2)?,
+                template_name: r.get(3)?,
+                channel: r.get(4)?,
+                reason: r.get(5)?,
+            })
         })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (event_id, user_id, ts, template_name, channel, reason) = row?;
-            out.push(SendRequest {
-                event_id,
-                user_id,
-                event_timestamp: parse_ts(ts)?,
-                template_name,
-                channel,
-                reason,
-            });
-        }
-        Ok(out)
+        rows.map(|row| row?.parse()).collect()
     }
 
     fn recorded(
@@ -195,19 +185,18 @@ impl Store for SqliteStore {
         user: Option<&str>,
         each: &mut dyn FnMut(Recorded) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT e.id, e.created_at, d.event_type, d.event_timestamp, d.matched_rule,
-                    d.action_type, d.template_name, d.channel, d.outcome, d.reason, d.reason_code,
-                    d.created_at
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {}, e.created_at
              FROM events e JOIN decisions d ON d.id = e.id
              WHERE ?1 IS NULL OR e.user_id = ?1
              ORDER BY e.id",
-        )?;
+            qualified("d")
+        ))?;
         let mut rows = stmt.query([user])?;
         while let Some(r) = rows.next()? {
-            let event_id: i64 = r.get(0)?;
-            let created_at = parse_ts(r.get(1)?)?;
-            let decision = entry(r)?;
+            let decision = audit_row(r)?.parse()?;
+            let event_id = decision.event_id;
+            let created_at = parse_ts(r.get(11)?)?;
             let event = load_event(&self.conn, event_id)?
                 .ok_or_else(|| StoreError::Corrupt(format!("decision {event_id} has no event")))?;
             each(Recorded {
@@ -225,43 +214,49 @@ impl Store for SqliteStore {
         user_id: &str,
         limit: Option<usize>,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let limit = limit.map_or(-1, |l| l as i64);
-        let mut stmt = self.conn.prepare_cached(
+        let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT * FROM (
-                SELECT id, event_id, event_type, event_timestamp, matched_rule, action_type,
-                       template_name, channel, outcome, reason, reason_code, created_at
-                FROM decisions
+                SELECT {} FROM decisions
                 WHERE id IN (SELECT id FROM events WHERE user_id = ?1)
                 ORDER BY id DESC LIMIT ?2
              ) ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![user_id, limit], entry)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            AuditRow::COLUMNS
+        ))?;
+        let rows = stmt.query_map(params![user_id, limit], audit_row)?;
+        rows.map(|row| row?.parse()).collect()
     }
+}
+
+/// [`AuditRow::COLUMNS`] with a table alias.
+pub(super) fn qualified(alias: &str) -> String {
+    AuditRow::COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        event_id: r.get(0)?,
+        event_type: r.get(1)?,
+        event_timestamp: r.get(2)?,
+        matched_rule: r.get(3)?,
+        action_type: r.get(4)?,
+        template_name: r.get(5)?,
+        channel: r.get(6)?,
+        outcome: r.get(7)?,
+        reason: r.get(8)?,
+        reason_code: r.get(9)?,
+        created_at: r.get(10)?,
+    })
 }
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
         let _ = self.flush();
     }
-}
-
-/// An audit entry from columns (id, _, event_type, event_timestamp, matched_rule, action_type,
-/// template_name, channel, outcome, reason, reason_code, created_at).
-fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
-    Ok(AuditEntry {
-        event_id: r.get(0)?,
-        event_type: r.get(2)?,
-        event_timestamp: r.get(3)?,
-        matched_rule: r.get(4)?,
-        action_type: r.get(5)?,
-        template_name: r.get(6)?,
-        channel: r.get(7)?,
-        outcome: r.get(8)?,
-        reason: r.get(9)?,
-        reason_code: r.get(10)?,
-        decision_timestamp: r.get(11)?,
-    })
 }
 
 fn load_event(conn: &Connection, id: i64) -> Result<Option<Event>, StoreError> {

@@ -4,9 +4,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Batch, load_event};
-use crate::engine::{Delivery, Outcome, PriorEvent, Window};
+use crate::engine::{Delivery, PriorEvent, Window};
 use crate::event::{Event, format_ts};
-use crate::store::{DecisionRecord, Durability, StoreError, StoreTx, micros, parse_ts};
+use crate::store::{
+    AlsoWrite, DecisionRecord, Durability, RecordRows, StoreError, StoreTx, parse_ts,
+};
 
 pub struct SqliteTx<'a> {
     pub(super) conn: &'a Connection,
@@ -139,10 +141,7 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn record(&mut self, rec: &DecisionRecord<'_>) -> Result<(), StoreError> {
-        let v = rec.verdict;
-        let e = rec.event;
-        let at = format_ts(rec.decided_at);
-        let event_ts = format_ts(e.event_timestamp);
+        let r = RecordRows::new(rec);
         self.conn
             .prepare_cached(
                 "INSERT INTO decisions (id, user_id, event_id, event_type, event_timestamp,
@@ -151,21 +150,25 @@ impl StoreTx for SqliteTx<'_> {
                  VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
-                e.user_id,
-                rec.event_id,
-                e.event_type,
-                event_ts,
-                v.matched_rule,
-                v.action_type.as_str(),
-                v.outcome.as_str(),
-                v.reason,
-                v.reason_code.as_str(),
-                v.template_name,
-                v.channel.map(|c| c.as_str()),
-                at
+                r.user_id,
+                r.event_id,
+                r.event_type,
+                r.event_timestamp,
+                r.matched_rule,
+                r.action_type,
+                r.outcome,
+                r.reason,
+                r.reason_code,
+                r.template_name,
+                r.channel,
+                r.decided_at
             ])?;
-        match (v.outcome, &v.template_name, v.channel) {
-            (Outcome::Allow | Outcome::Alert, Some(t), Some(c)) => {
+        match &r.also {
+            AlsoWrite::Send {
+                template,
+                channel,
+                reason,
+            } => {
                 self.conn
                     .prepare_cached(
                         "INSERT INTO send_requests (id, user_id, event_id, event_timestamp,
@@ -173,28 +176,33 @@ impl StoreTx for SqliteTx<'_> {
                          VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     )?
                     .execute(params![
-                        e.user_id,
-                        rec.event_id,
-                        event_ts,
-                        t,
-                        c.as_str(),
-                        // as in messages.txt; the decision holds the full reason
-                        format!("rule:{}", v.matched_rule.as_deref().unwrap_or_default()),
-                        at,
+                        r.user_id,
+                        r.event_id,
+                        r.event_timestamp,
+                        template,
+                        channel,
+                        reason,
+                        r.decided_at,
                         self.outbox,
-                        micros(e.event_timestamp)
+                        r.event_us
                     ])?;
             }
-            (Outcome::Suppress, Some(t), _) => {
+            AlsoWrite::Suppression { template } => {
                 self.conn
                     .prepare_cached(
                         "INSERT INTO suppressions (id, user_id, event_id, template_name,
                             suppression_reason, created_at)
                          VALUES (?2, ?1, ?2, ?3, ?4, ?5)",
                     )?
-                    .execute(params![e.user_id, rec.event_id, t, v.reason, at])?;
+                    .execute(params![
+                        r.user_id,
+                        r.event_id,
+                        template,
+                        r.reason,
+                        r.decided_at
+                    ])?;
             }
-            _ => {}
+            AlsoWrite::Nothing => {}
         }
         Ok(())
     }

@@ -1,0 +1,146 @@
+//! The HTTP API's own types (request documentation, responses, errors), built from the
+//! engine's and the store's with `From`: text only here, at the edge.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::writer::Decided;
+use crate::event::{Event, format_ts};
+use crate::pipeline::DeliveryStatus;
+use crate::store::AuditEntry;
+
+/// A behavioural event (documentation of the body; parsing is `EventInput`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct EventBody {
+    #[schema(example = "user_12345")]
+    user_id: String,
+    #[schema(example = "payment_failed")]
+    event_type: String,
+    /// RFC 3339 with `Z` or an offset; normalised to UTC.
+    #[schema(example = "2024-01-15T10:30:00Z", format = DateTime)]
+    event_timestamp: String,
+    #[schema(value_type = Option<Object>)]
+    properties: Option<serde_json::Map<String, serde_json::Value>>,
+    user_traits: Option<TraitsBody>,
+}
+
+/// User traits: the four known ones, and any other key.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TraitsBody {
+    email: Option<String>,
+    country: Option<String>,
+    marketing_opt_in: Option<bool>,
+    risk_segment: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DecisionResponse {
+    pub event_id: i64,
+    pub user_id: String,
+    pub event_type: String,
+    pub matched_rule: Option<String>,
+    /// `send`, `alert` or `none`.
+    pub action_type: String,
+    pub template_name: Option<String>,
+    pub channel: Option<String>,
+    /// `allow`, `suppress`, `alert` or `none`.
+    pub outcome: String,
+    pub reason: String,
+    pub reason_code: String,
+    /// For a delivery: `delivered` once its `messages.txt` line is written, `pending` while
+    /// the decision is recorded but the line waits (the service writes it as soon as it
+    /// can, exactly once); null for other decisions.
+    pub delivery_status: Option<DeliveryStatus>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditResponse {
+    pub user_id: String,
+    pub decisions: Vec<AuditEntryBody>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HealthResponse {
+    /// `ok`, or `unavailable` with the cause in `detail`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Deliveries recorded whose `messages.txt` line waits to be written.
+    #[serde(default)]
+    pub unwritten_messages: usize,
+}
+
+/// FastAPI's validation error shape.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ValidationErrors {
+    pub detail: Vec<ValidationError>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ValidationError {
+    /// Where: `["body", "event_timestamp"]`, `["query", "limit"]`.
+    #[schema(value_type = Vec<Object>)]
+    pub loc: Vec<serde_json::Value>,
+    pub msg: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl DecisionResponse {
+    pub fn new(event: &Event, d: Decided) -> DecisionResponse {
+        let v = d.verdict;
+        DecisionResponse {
+            event_id: d.event_id,
+            user_id: event.user_id.clone(),
+            event_type: event.event_type.clone(),
+            matched_rule: v.matched_rule.map(|r| r.to_string()),
+            action_type: v.action_type.to_string(),
+            template_name: v.template_name.map(|t| t.to_string()),
+            channel: v.channel.map(|c| c.to_string()),
+            outcome: v.outcome.to_string(),
+            reason: v.reason,
+            reason_code: v.reason_code.to_string(),
+            delivery_status: d.delivery,
+        }
+    }
+}
+
+/// One decision of a user's audit (SPEC §5).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntryBody {
+    pub event_id: i64,
+    pub event_type: String,
+    #[schema(format = DateTime)]
+    pub event_timestamp: String,
+    pub matched_rule: Option<String>,
+    /// `send`, `alert` or `none`.
+    pub action_type: String,
+    pub template_name: Option<String>,
+    pub channel: Option<String>,
+    /// `allow`, `suppress`, `alert` or `none`.
+    pub outcome: String,
+    pub reason: String,
+    pub reason_code: String,
+    #[schema(format = DateTime)]
+    pub decision_timestamp: String,
+}
+
+impl From<AuditEntry> for AuditEntryBody {
+    fn from(e: AuditEntry) -> Self {
+        AuditEntryBody {
+            event_id: e.event_id,
+            event_type: e.event_type,
+            event_timestamp: format_ts(e.event_timestamp),
+            matched_rule: e.matched_rule.map(|r| r.to_string()),
+            action_type: e.action_type.to_string(),
+            template_name: e.template_name.map(|t| t.to_string()),
+            channel: e.channel.map(|c| c.to_string()),
+            outcome: e.outcome.to_string(),
+            reason: e.reason,
+            reason_code: e.reason_code.to_string(),
+            decision_timestamp: format_ts(e.decision_timestamp),
+        }
+    }
+}
