@@ -140,7 +140,7 @@ fn missing_text_disabled_and_suppressed_alerts() {
     trigger: {event_type: x}
     action: {type: send, template_name: NOPE, delivery_method: sms}
   - name: loud
-    trigger: {event_type: y}
+    trigger: {event_type: payment_failed}
     action: {type: alert, template_name: T, delivery_method: internal}
     suppression: {mode: once_ever}
 templates:
