@@ -54,10 +54,37 @@ pub fn from_str<T: DeserializeOwned>(src: &str) -> Result<T, YamlError> {
             message = format!("{message}; did you mean `{best}`?");
         }
         YamlError {
-            message: escape_controls(&message),
+            message: escape_controls(&cut_quoted(&message)),
             pos,
         }
     })
+}
+
+/// Backticked user text longer than 80 characters cut to 64, so a hostile value cannot make
+/// a message huge.
+fn cut_quoted(message: &str) -> String {
+    let parts: Vec<&str> = message.split('`').collect();
+    if parts
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .all(|p| p.chars().count() <= 80)
+    {
+        return message.to_string();
+    }
+    let mut out = String::with_capacity(message.len().min(4096));
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 && part.chars().count() > 80 {
+            out.extend(part.chars().take(64));
+            out.push('…');
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// Control characters as escapes (`\n`, `\u{1b}`), so that user text in a message stays on
@@ -235,6 +262,15 @@ mod tests {
             })
         );
         assert_eq!(p.get("events"), None);
+    }
+
+    #[test]
+    fn long_user_text_in_messages_is_cut_and_controls_escaped() {
+        let m = format!("unknown variant `{}`, expected `a`", "x".repeat(5000));
+        let cut = cut_quoted(&m);
+        assert!(cut.len() < 120, "{cut}");
+        assert!(cut.ends_with("…`, expected `a`"), "{cut}");
+        assert_eq!(escape_controls("a\nb\u{1b}"), "a\\nb\\u{1b}");
     }
 
     #[test]

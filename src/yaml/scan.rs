@@ -288,3 +288,46 @@ impl<'s> Cursor<'s> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_is_capped_and_positioned_on_any_document() {
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(scan(&ok).unwrap().syntax.is_none());
+        let deep = format!("é: {}", "{a: ".repeat(MAX_DEPTH + 5));
+        let e = scan(&deep).unwrap_err();
+        assert_eq!(e.message, deep_message());
+        assert_eq!(e.pos.map(|p| p.line), Some(1));
+    }
+
+    fn deep_message() -> String {
+        format!("nesting deeper than {MAX_DEPTH} levels of mappings and lists")
+    }
+
+    #[test]
+    fn unclosed_brackets_are_found_after_multibyte_text() {
+        let e = scan("ü: ö\nmode: [a, b\n").unwrap().syntax.unwrap();
+        assert!(
+            e.message
+                .starts_with("unclosed `[`: a flow sequence started at line 2 column 7"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn unknown_messages_keep_the_parser_words() {
+        assert_eq!(
+            plain(
+                "while scanning something odd at line 3 column 1",
+                None,
+                None,
+                None
+            ),
+            "invalid YAML: scanning something odd"
+        );
+    }
+}
