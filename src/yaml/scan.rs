@@ -116,16 +116,35 @@ pub fn plain(
     quote: Option<(char, Pos)>,
     found: Option<char>,
 ) -> String {
+    known(message, open_flow, quote, found).unwrap_or_else(|| {
+        // Anything else: the parser's words, without its positions (reported separately).
+        let text = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(message)
+            .trim_start_matches("while ")
+            .trim();
+        format!("invalid YAML: {text}")
+    })
+}
+
+/// [`plain`] for the messages it knows; `None` for any other message (not a syntax error).
+pub fn known(
+    message: &str,
+    open_flow: Option<(char, Pos)>,
+    quote: Option<(char, Pos)>,
+    found: Option<char>,
+) -> Option<String> {
     let m = message.to_ascii_lowercase();
     let has = |s: &str| m.contains(s);
     if let Some((q, at)) = quote {
-        return format!(
+        return Some(format!(
             "unclosed quote: the string started with {q} at line {} column {} never ends",
             at.line, at.column
-        );
+        ));
     }
     if has("end of stream") && has("quoted scalar") {
-        return "unclosed quote: a quoted string runs to the end of the file".into();
+        return Some("unclosed quote: a quoted string runs to the end of the file".into());
     }
     let flow_error = has("flow sequence")
         || has("flow mapping")
@@ -140,79 +159,83 @@ pub fn plain(
         } else {
             ("flow mapping", '}')
         };
-        return format!(
+        return Some(format!(
             "unclosed `{c}`: a {what} started at line {} column {} was never closed \
              (or an item in it lacks a `,` before it); close it with `{close}`",
             at.line, at.column
-        );
+        ));
     }
-    if found == Some('\t') || has("tab") {
-        return "a tab character where YAML needs spaces: indent with spaces only".into();
+    if found == Some('\t') || has("a tab") || has("tabs ") || has("tab cannot") {
+        return Some("a tab character where YAML needs spaces: indent with spaces only".into());
     }
     if has("cannot start any token") || has("unexpected character") {
-        return match found {
+        return Some(match found {
             Some(c) if !c.is_control() => {
                 format!("`{c}` cannot start a plain value: put the value in quotes (\"...\")")
             }
             _ => "a character that cannot start a value: put the value in quotes (\"...\")".into(),
-        };
+        });
     }
     if has("mapping values are not allowed") || has("illegal placement of ':'") {
-        return "unexpected `:`: a value that contains `: ` must be quoted (\"...\"), \
+        return Some(
+            "unexpected `:`: a value that contains `: ` must be quoted (\"...\"), \
                 or the indentation of this line is wrong"
-            .into();
+                .into(),
+        );
     }
     if has("did not find expected key") || has("invalid indentation") {
-        return "bad indentation: this line does not line up with the keys of its mapping \
+        return Some(
+            "bad indentation: this line does not line up with the keys of its mapping \
                 (or a `key:` is missing)"
-            .into();
+                .into(),
+        );
     }
     if has("expected '-' indicator") {
-        return "bad indentation: expected a `- ` list item at this indentation".into();
+        return Some("bad indentation: expected a `- ` list item at this indentation".into());
     }
     if has("block sequence entries are not allowed") {
-        return "a `- ` list item is not allowed here: check the indentation".into();
+        return Some("a `- ` list item is not allowed here: check the indentation".into());
     }
     if has("could not find expected ':'") || has("simple key expect") {
-        return "a key without `:`: expected `key: value`".into();
+        return Some("a key without `:`: expected `key: value`".into());
     }
     if has("unknown escape") || has("escape code") || has("hexadecimal number") {
-        return "unknown escape in a double-quoted string: write `\\\\` for a backslash, \
+        return Some(
+            "unknown escape in a double-quoted string: write `\\\\` for a backslash, \
                 or use single quotes"
-            .into();
+                .into(),
+        );
     }
     if has("unknown anchor") {
-        return "an alias (`*name`) refers to an anchor (`&name`) that is not defined before it"
-            .into();
+        return Some(
+            "an alias (`*name`) refers to an anchor (`&name`) that is not defined before it".into(),
+        );
     }
     if has("duplicated anchor") {
-        return "an anchor (`&name`) is defined twice".into();
+        return Some("an anchor (`&name`) is defined twice".into());
     }
     if has("anchor or alias") {
-        return "`&` or `*` must be followed by a name: quote a value that starts with them".into();
+        return Some(
+            "`&` or `*` must be followed by a name: quote a value that starts with them".into(),
+        );
     }
-    if has("tag") {
-        return "a malformed tag (`!...`): quote a value that starts with `!`".into();
+    if has("a tag") || has("tag handle") || has("verbatim tag") || has("tag directive") {
+        return Some("a malformed tag (`!...`): quote a value that starts with `!`".into());
     }
     if has("expected node content") {
-        return "a value is missing here".into();
+        return Some("a value is missing here".into());
     }
     if has("end of stream") || has("unexpected eof") {
-        return "the file ends in the middle of a value".into();
+        return Some("the file ends in the middle of a value".into());
     }
     if has("unprintable") {
-        return "an unprintable (control) character: remove it or write it as an escape \
+        return Some(
+            "an unprintable (control) character: remove it or write it as an escape \
                 inside double quotes"
-            .into();
+                .into(),
+        );
     }
-    // Anything else: the parser's words, without its positions (reported separately).
-    let text = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(message)
-        .trim_start_matches("while ")
-        .trim();
-    format!("invalid YAML: {text}")
+    None
 }
 
 /// Converts character indices (as `saphyr` reports them) to characters of the source,
