@@ -11,7 +11,7 @@ use super::{LintKind, Warning, at, contradiction, words};
 use crate::rules::{Condition, Operator, Rule, RuleSet};
 
 /// The most pairs of rules compared per file; past it the lint stops with a note.
-pub const MAX_PAIRS: usize = 1_000_000;
+pub const MAX_PAIRS: usize = 200_000;
 
 /// A rule prepared for comparisons: its conjuncts, a key per conjunct, its `equals` tests.
 struct Prepared<'r> {
