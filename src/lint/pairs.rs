@@ -32,6 +32,11 @@ struct Index {
 }
 
 pub fn pairs(rules: &RuleSet, out: &mut Vec<Warning>, notes: &mut Vec<String>) {
+    pairs_within(rules, MAX_PAIRS, out, notes);
+}
+
+/// [`pairs`] comparing at most `max` pairs.
+pub fn pairs_within(rules: &RuleSet, max: usize, out: &mut Vec<Warning>, notes: &mut Vec<String>) {
     let mut groups: HashMap<&str, Vec<&Rule>> = HashMap::new();
     let mut order: Vec<&str> = Vec::new();
     for r in rules.enabled() {
@@ -41,7 +46,7 @@ pub fn pairs(rules: &RuleSet, out: &mut Vec<Warning>, notes: &mut Vec<String>) {
         }
         g.push(r);
     }
-    let mut budget = MAX_PAIRS;
+    let mut budget = max;
     for trigger in order {
         let group = prepare(&groups[trigger]);
         if let Err(stopped_at) = compare(&group, out, &mut budget) {
@@ -50,7 +55,7 @@ pub fn pairs(rules: &RuleSet, out: &mut Vec<Warning>, notes: &mut Vec<String>) {
                 .map(|p| format!(" (from line {} on)", p.line))
                 .unwrap_or_default();
             notes.push(format!(
-                "overlap lint stopped after comparing {MAX_PAIRS} pairs of rules: later rules{line} \
+                "overlap lint stopped after comparing {max} pairs of rules: later rules{line} \
                  were not compared with every earlier rule"
             ));
             return;

@@ -307,3 +307,29 @@ fn ten_thousand_rules_on_one_trigger_lint_fast_and_the_index_finds_real_overlaps
     assert_eq!(kinds[0], (LintKind::Unreachable, "rule `same`"));
     assert_eq!(kinds.len(), 1 + 10_001, "{:?}", &kinds[..3]);
 }
+
+#[test]
+fn the_pair_budget_stops_the_overlap_lint_with_a_note() {
+    let mut src = String::from("rules:\n");
+    for i in 0..10 {
+        src.push_str(&rule(
+            &format!("r{i}"),
+            &format!("    conditions: {{field: properties.p{i}, operator: exists}}\n"),
+        ));
+    }
+    src.push_str(TEMPLATES);
+    let rules = RuleSet::from_yaml(Path::new("r.yaml"), &src).unwrap();
+    let (mut warnings, mut notes) = (Vec::new(), Vec::new());
+    pairs::pairs_within(&rules, 20, &mut warnings, &mut notes);
+    assert_eq!(warnings.len(), 20, "every pair overlaps");
+    assert_eq!(
+        notes,
+        [
+            "overlap lint stopped after comparing 20 pairs of rules: later rules (from line 26 on) \
+          were not compared with every earlier rule"
+        ]
+    );
+    let (mut warnings, mut notes) = (Vec::new(), Vec::new());
+    pairs::pairs_within(&rules, 45, &mut warnings, &mut notes);
+    assert_eq!((warnings.len(), notes.len()), (45, 0));
+}
