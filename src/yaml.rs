@@ -47,10 +47,10 @@ pub fn from_str<T: DeserializeOwned>(src: &str) -> Result<T, YamlError> {
             Some(i) if pos.is_some() => text[..i].to_string(),
             _ => text,
         };
-        if !message.contains('`') {
-            if let Some(plain) = scan::known(&message, None, None, None) {
-                message = plain;
-            }
+        if !message.contains('`')
+            && let Some(plain) = scan::known(&message, None, None, None)
+        {
+            message = plain;
         }
         if let Some(best) = suggest::for_message(&message) {
             message = format!("{message}; did you mean `{best}`?");
