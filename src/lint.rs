@@ -1,12 +1,22 @@
 //! Rule lints for `workbench check`: rules that can never match, contradictions, overlaps
-//! (shadowing), templates without text, disabled rules, suppressed alerts.
+//! (shadowing), templates without text, disabled rules, suppressed alerts, and with scenarios
+//! event types nothing sends and values of the wrong type.
+
+mod facts;
+mod pairs;
 
 use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
 use crate::engine::json_eq;
-use crate::rules::{ActionType, Condition, FieldTest, Operator, Rule, RuleSet, Suppression};
+use crate::rules::{
+    ActionType, Condition, FieldPath, FieldTest, Operator, Rule, RuleSet, Suppression,
+};
+
+pub use facts::{Facts, KNOWN_EVENT_TYPES};
+pub use pairs::MAX_PAIRS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -17,6 +27,15 @@ pub enum LintKind {
     MissingText,
     Disabled,
     SuppressedAlert,
+    UnknownEventType,
+    TypeMismatch,
+}
+
+/// What `check` reports: warnings, and notes on lints that could not finish.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lints {
+    pub warnings: Vec<Warning>,
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -36,11 +55,11 @@ fn at(rule: &Rule) -> String {
 
 /// The conditions that must all hold: `all` nodes flattened, anything else is one atom.
 fn conjuncts(c: Option<&Condition>) -> Vec<&Condition> {
-    fn walk<'c>(c: &'c Condition, out: &mut Vec<&'c Condition>) {
+    fn walk<'c>(c: &'c Condition, seen: &mut HashSet<String>, out: &mut Vec<&'c Condition>) {
         match c {
-            Condition::All(kids) => kids.iter().for_each(|k| walk(k, out)),
+            Condition::All(kids) => kids.iter().for_each(|k| walk(k, seen, out)),
             other => {
-                if !out.contains(&other) {
+                if seen.insert(format!("{other:?}")) {
                     out.push(other)
                 }
             }
@@ -48,7 +67,7 @@ fn conjuncts(c: Option<&Condition>) -> Vec<&Condition> {
     }
     let mut out = Vec::new();
     if let Some(c) = c {
-        walk(c, &mut out);
+        walk(c, &mut HashSet::new(), &mut out);
     }
     out
 }
@@ -71,8 +90,15 @@ fn words(atoms: &[&Condition]) -> String {
         .join(" and ")
 }
 
+/// Lint without scenarios.
 pub fn lint(rules: &RuleSet) -> Vec<Warning> {
+    lint_with(rules, &Facts::for_rules(rules)).warnings
+}
+
+/// Lint with what scenarios say about events.
+pub fn lint_with(rules: &RuleSet, facts: &Facts) -> Lints {
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     for rule in &rules.rules {
         let line = rule.pos.map(|p| p.line);
         if !rule.enabled {
@@ -116,9 +142,14 @@ pub fn lint(rules: &RuleSet) -> Vec<Warning> {
             }
         }
     }
-    pairs(rules, &mut out);
+    facts::unknown_event_types(rules, facts, &mut out);
+    facts::type_mismatches(rules, facts, &mut out);
+    pairs::pairs(rules, &mut out, &mut notes);
     out.sort_by_key(|w| w.line);
-    out
+    Lints {
+        warnings: out,
+        notes,
+    }
 }
 
 /// Every `all` (flattened), including the rule's top level.
@@ -141,59 +172,6 @@ fn all_nodes(c: &Condition) -> Vec<Vec<&Condition>> {
     out
 }
 
-/// Earlier rules that make a later one unreachable, and pairs that overlap.
-fn pairs(rules: &RuleSet, out: &mut Vec<Warning>) {
-    let enabled: Vec<&Rule> = rules.enabled().collect();
-    for (j, later) in enabled.iter().enumerate() {
-        let b = conjuncts(later.condition.as_ref());
-        for earlier in &enabled[..j] {
-            if earlier.trigger != later.trigger {
-                continue;
-            }
-            let a = conjuncts(earlier.condition.as_ref());
-            if a.iter().all(|x| b.contains(x)) {
-                let why = if a.is_empty() {
-                    "has no conditions".to_string()
-                } else {
-                    format!("needs only {}, which this rule also needs", words(&a))
-                };
-                out.push(Warning {
-                    kind: LintKind::Unreachable,
-                    line: later.pos.map(|p| p.line),
-                    message: format!(
-                        "rule {} can never match: the earlier rule {} for `{}` {why}",
-                        at(later),
-                        at(earlier),
-                        later.trigger
-                    ),
-                });
-                break;
-            }
-            let mut both = a.clone();
-            for x in &b {
-                if !both.contains(x) {
-                    both.push(x);
-                }
-            }
-            if contradiction(&both).is_none() {
-                out.push(Warning {
-                    kind: LintKind::Overlap,
-                    line: later.pos.map(|p| p.line),
-                    message: format!(
-                        "rules {} and {} overlap: `{}` with {} goes to `{}`, never to `{}`",
-                        at(earlier),
-                        at(later),
-                        later.trigger,
-                        words(&both),
-                        earlier.name,
-                        later.name
-                    ),
-                });
-            }
-        }
-    }
-}
-
 /// Why no event can satisfy all of `atoms`, if that can be shown from field tests alone.
 fn contradiction(atoms: &[&Condition]) -> Option<String> {
     let fields: Vec<&FieldTest> = atoms
@@ -203,15 +181,31 @@ fn contradiction(atoms: &[&Condition]) -> Option<String> {
             _ => None,
         })
         .collect();
-    for (i, x) in fields.iter().enumerate() {
-        for y in &fields[i + 1..] {
-            if x.path == y.path && clash(x, y) {
-                return Some(format!("`{x}` and `{y}`"));
+    let mut by_path: HashMap<&FieldPath, usize> = HashMap::new();
+    let mut groups: Vec<Vec<&FieldTest>> = Vec::new();
+    for f in fields {
+        let g = *by_path.entry(&f.path).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(f);
+    }
+    for tests in groups {
+        // Pairwise within one path, bounded so that a huge `all` stays cheap.
+        let tests = &tests[..tests.len().min(MAX_TESTS_PER_PATH)];
+        for (i, x) in tests.iter().enumerate() {
+            for y in &tests[i + 1..] {
+                if clash(x, y) {
+                    return Some(format!("`{x}` and `{y}`"));
+                }
             }
         }
     }
     None
 }
+
+/// Tests on one path compared pairwise for contradictions in one `all`; more are not compared.
+const MAX_TESTS_PER_PATH: usize = 64;
 
 fn num(v: &Option<Value>) -> Option<f64> {
     v.as_ref().and_then(Value::as_f64)

@@ -1,16 +1,57 @@
 //! Validated rules: the `RuleSet` the engine evaluates, and loading one from YAML strictly.
 
+/// `as_str`, `parse`, `Display` and a `Deserialize` that names every valid value (and
+/// says "expected one of ..." for a list or a mapping too) for closed sets of names.
+macro_rules! display_as_snake {
+    ($($t:ty => { $($v:ident = $s:literal),* }),* $(,)?) => {$(
+        impl $t {
+            pub const NAMES: &'static [&'static str] = &[$($s),*];
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $s),* }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some(Self::$v),)* _ => None }
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = $t;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        let names: Vec<String> =
+                            <$t>::NAMES.iter().map(|n| format!("`{n}`")).collect();
+                        write!(f, "one of {}", names.join(", "))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$t, E> {
+                        <$t>::parse(s).ok_or_else(|| E::unknown_variant(s, <$t>::NAMES))
+                    }
+                }
+                d.deserialize_str(V)
+            }
+        }
+    )*};
+}
+
 pub mod condition;
+pub mod name;
 mod raw;
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-pub use condition::{Condition, FieldPath, FieldTest, Operator, PriorEventTest, Root};
+pub use condition::{
+    Condition, FieldPath, FieldTest, MAX_CONDITION_DEPTH, Operator, PriorEventTest, Root,
+};
+pub use name::MAX_NAME_CHARS;
 
 use crate::yaml::{self, Pos, Positions, TopLevel};
 
@@ -34,14 +75,14 @@ pub struct Action {
     pub channel: Channel,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionType {
     Send,
     Alert,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Email,
@@ -50,31 +91,13 @@ pub enum Channel {
     Internal,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Suppression {
     #[default]
     None,
     OnceEver,
     OncePerCalendarDay,
-}
-
-macro_rules! display_as_snake {
-    ($($t:ty => { $($v:ident = $s:literal),* }),*) => {$(
-        impl $t {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$v => $s),* }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($s => Some(Self::$v),)* _ => None }
-            }
-        }
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    )*};
 }
 
 display_as_snake! {
@@ -102,17 +125,26 @@ pub struct TriggerPlan {
 impl RuleSet {
     pub fn new(rules: Vec<Rule>, templates: BTreeMap<String, String>) -> RuleSet {
         let mut plans: HashMap<String, TriggerPlan> = HashMap::new();
+        // Per trigger, what is already in its plan: thousands of rules stay linear.
+        let mut priors: HashSet<(&str, &str)> = HashSet::new();
+        let mut deliveries: HashSet<(&str, &str, Suppression)> = HashSet::new();
         for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.enabled) {
             let plan = plans.entry(rule.trigger.clone()).or_default();
             plan.rules.push(i);
             if let Some(c) = &rule.condition {
-                c.prior_types(&mut plan.prior_types);
+                each_prior(c, &mut |t| {
+                    if priors.insert((&rule.trigger, t)) {
+                        plan.prior_types.push(t.to_string());
+                    }
+                });
             }
-            let key = (rule.action.template.clone(), rule.suppression);
-            if rule.suppression != Suppression::None && !plan.deliveries.contains(&key) {
-                plan.deliveries.push(key);
+            let key = (&*rule.trigger, &*rule.action.template, rule.suppression);
+            if rule.suppression != Suppression::None && deliveries.insert(key) {
+                plan.deliveries
+                    .push((rule.action.template.clone(), rule.suppression));
             }
         }
+        drop((priors, deliveries));
         RuleSet {
             rules,
             templates,
@@ -148,23 +180,23 @@ impl RuleSet {
             }
             _ => {
                 let f: raw::RawFile = yaml::from_str(src).map_err(|e| err(e.pos, e.message))?;
-                (f.rules, f.templates, "rules")
+                let (rules, templates) = f.templates();
+                (rules, templates, "rules")
             }
         };
         let mut rules = rules;
-        let mut seen: HashMap<Arc<str>, usize> = HashMap::new();
+        let mut seen: HashMap<Arc<str>, Option<Pos>> = HashMap::new();
         for (i, rule) in rules.iter_mut().enumerate() {
             rule.pos = positions.get(&format!("{prefix}[{i}]"));
-            if let Some(first) = seen.insert(rule.name.clone(), i) {
-                let at = positions.get(&format!("{prefix}[{i}].name")).or(rule.pos);
+            let at = positions.get(&format!("{prefix}[{i}].name")).or(rule.pos);
+            if let Some(first) = seen.insert(rule.name.clone(), at) {
+                let first = match first {
+                    Some(p) => format!("first defined at line {}", p.line),
+                    None => "defined earlier".to_string(),
+                };
                 return Err(err(
                     at,
-                    format!(
-                        "duplicate rule name `{}` (rule #{} repeats rule #{})",
-                        rule.name,
-                        i + 1,
-                        first + 1
-                    ),
+                    format!("duplicate rule name `{}`: {first}", rule.name),
                 ));
             }
         }
@@ -180,6 +212,16 @@ impl RuleSet {
             }
         })?;
         RuleSet::from_yaml(path, &src)
+    }
+}
+
+/// Call `f` with each `prior_event` type of the tree, in order.
+fn each_prior<'c>(c: &'c Condition, f: &mut impl FnMut(&'c str)) {
+    match c {
+        Condition::Field(_) => {}
+        Condition::Prior(p) => f(&p.event_type),
+        Condition::All(cs) | Condition::Any(cs) => cs.iter().for_each(|c| each_prior(c, f)),
+        Condition::Not(c) => each_prior(c, f),
     }
 }
 

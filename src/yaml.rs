@@ -1,5 +1,9 @@
 //! The one place YAML is read: `yaml_serde` for typed deserialisation, `saphyr-parser` for the
-//! source positions of nodes (which `yaml_serde` does not expose).
+//! source positions of nodes (which `yaml_serde` does not expose), and a first pass that
+//! guards nesting depth and explains syntax errors before either of them runs.
+
+mod scan;
+pub mod suggest;
 
 use std::collections::HashMap;
 
@@ -20,20 +24,86 @@ pub struct YamlError {
     pub pos: Option<Pos>,
 }
 
+pub use scan::MAX_DEPTH;
+
+/// Deserialize one YAML document. Nesting deeper than [`MAX_DEPTH`] is refused before any
+/// parsing that recurses; syntax errors are told in plain words; a message naming an unknown
+/// variant or field suggests the closest valid one; control characters are escaped.
 pub fn from_str<T: DeserializeOwned>(src: &str) -> Result<T, YamlError> {
+    let first = scan::scan(src)?;
     yaml_serde::from_str(src).map_err(|err| {
+        // When both parsers find the document broken, the syntax error is the one to fix:
+        // a type error yaml_serde met first (it deserializes as it parses) is a consequence.
+        if let Some(syntax) = first.syntax {
+            return syntax;
+        }
         let pos = err.location().map(|l| Pos {
             line: l.line(),
             column: l.column(),
         });
         let text = err.to_string();
         // yaml_serde appends " at line L column C"; the position is reported separately.
-        let message = match text.rfind(" at line ") {
+        let mut message = match text.rfind(" at line ") {
             Some(i) if pos.is_some() => text[..i].to_string(),
             _ => text,
         };
-        YamlError { message, pos }
+        if !message.contains('`')
+            && let Some(plain) = scan::known(&message, None, None, None)
+        {
+            message = plain;
+        }
+        if let Some(best) = suggest::for_message(&message) {
+            message = format!("{message}; did you mean `{best}`?");
+        }
+        YamlError {
+            message: escape_controls(&cut_quoted(&message)),
+            pos,
+        }
     })
+}
+
+/// Backticked user text longer than 80 characters cut to 64, so a hostile value cannot make
+/// a message huge.
+fn cut_quoted(message: &str) -> String {
+    let parts: Vec<&str> = message.split('`').collect();
+    if parts
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .all(|p| p.chars().count() <= 80)
+    {
+        return message.to_string();
+    }
+    let mut out = String::with_capacity(message.len().min(4096));
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 && part.chars().count() > 80 {
+            out.extend(part.chars().take(64));
+            out.push('…');
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// Control characters as escapes (`\n`, `\u{1b}`), so that user text in a message stays on
+/// one line and shows what is really there.
+pub fn escape_controls(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The top-level shape of a document, for files that accept several.
@@ -66,6 +136,9 @@ impl Positions {
         let mut stack: Vec<Frame> = Vec::new();
         for item in Parser::new_from_str(src) {
             let Ok((event, span)) = item else { break };
+            if stack.len() > MAX_DEPTH {
+                break; // `from_str` refuses such a document
+            }
             let pos = Pos {
                 line: span.start.line(),
                 column: span.start.col() + 1,
@@ -191,6 +264,15 @@ mod tests {
             })
         );
         assert_eq!(p.get("events"), None);
+    }
+
+    #[test]
+    fn long_user_text_in_messages_is_cut_and_controls_escaped() {
+        let m = format!("unknown variant `{}`, expected `a`", "x".repeat(5000));
+        let cut = cut_quoted(&m);
+        assert!(cut.len() < 120, "{cut}");
+        assert!(cut.ends_with("…`, expected `a`"), "{cut}");
+        assert_eq!(escape_controls("a\nb\u{1b}"), "a\\nb\\u{1b}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +28,7 @@ pub struct PriorEventTest {
     pub hours: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operator {
     Equals,
@@ -44,42 +44,28 @@ pub enum Operator {
     NotExists,
 }
 
-impl Operator {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operator::Equals => "equals",
-            Operator::NotEquals => "not_equals",
-            Operator::Gt => "gt",
-            Operator::Gte => "gte",
-            Operator::Lt => "lt",
-            Operator::Lte => "lte",
-            Operator::In => "in",
-            Operator::NotIn => "not_in",
-            Operator::Contains => "contains",
-            Operator::Exists => "exists",
-            Operator::NotExists => "not_exists",
-        }
+display_as_snake! {
+    Operator => {
+        Equals = "equals", NotEquals = "not_equals", Gt = "gt", Gte = "gte", Lt = "lt",
+        Lte = "lte", In = "in", NotIn = "not_in", Contains = "contains", Exists = "exists",
+        NotExists = "not_exists"
     }
+}
 
+impl Operator {
     pub fn takes_value(self) -> bool {
         !matches!(self, Operator::Exists | Operator::NotExists)
     }
 }
 
-impl fmt::Display for Operator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Where a field test reads: `properties.a.b` or `user_traits.name`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FieldPath {
     pub root: Root,
     pub keys: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Root {
     Properties,
     UserTraits,
@@ -115,7 +101,22 @@ impl fmt::Display for FieldPath {
     }
 }
 
+/// The deepest a condition tree may nest (SPEC §8): nodes on its longest path from the top
+/// node to a leaf, so a lone field test is 1 and `{all: [field test]}` is 2.
+pub const MAX_CONDITION_DEPTH: usize = 32;
+
 impl Condition {
+    /// Nodes on the longest path from this node to a leaf.
+    pub fn depth(&self) -> usize {
+        match self {
+            Condition::Field(_) | Condition::Prior(_) => 1,
+            Condition::All(cs) | Condition::Any(cs) => {
+                1 + cs.iter().map(Condition::depth).max().unwrap_or(0)
+            }
+            Condition::Not(c) => 1 + c.depth(),
+        }
+    }
+
     /// Event types referenced by `prior_event` anywhere in the tree, in order, deduplicated.
     pub fn prior_types(&self, out: &mut Vec<String>) {
         match self {

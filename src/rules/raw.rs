@@ -9,7 +9,10 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor, value::MapAccessDeserializer};
 use serde_json::Value;
 
-use super::condition::{Condition, FieldPath, FieldTest, Operator, PriorEventTest};
+use super::condition::{
+    Condition, FieldPath, FieldTest, MAX_CONDITION_DEPTH, Operator, PriorEventTest,
+};
+use super::name::{EventType, RuleName, TemplateName};
 use super::{Action, ActionType, Channel, Rule, Suppression};
 
 #[derive(Debug, Deserialize)]
@@ -17,13 +20,20 @@ use super::{Action, ActionType, Channel, Rule, Suppression};
 pub struct RawFile {
     pub rules: Vec<Rule>,
     #[serde(default)]
-    pub templates: BTreeMap<String, String>,
+    pub templates: BTreeMap<TemplateName, String>,
+}
+
+impl RawFile {
+    pub fn templates(self) -> (Vec<Rule>, BTreeMap<String, String>) {
+        let templates = self.templates.into_iter().map(|(k, v)| (k.0, v)).collect();
+        (self.rules, templates)
+    }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
-    name: String,
+    name: RuleName,
     #[serde(default)]
     description: Option<String>,
     #[serde(default)]
@@ -39,7 +49,7 @@ pub struct RawRule {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTrigger {
-    event_type: String,
+    event_type: EventType,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,7 +57,7 @@ struct RawTrigger {
 struct RawAction {
     #[serde(rename = "type")]
     kind: ActionType,
-    template_name: String,
+    template_name: TemplateName,
     delivery_method: Channel,
 }
 
@@ -62,20 +72,7 @@ impl TryFrom<RawRule> for Rule {
     type Error = String;
 
     fn try_from(raw: RawRule) -> Result<Self, String> {
-        let name = raw.name.trim().to_string();
-        if name.is_empty() {
-            return Err("rule `name` must not be empty".into());
-        }
-        if raw.trigger.event_type.trim().is_empty() {
-            return Err(format!(
-                "rule `{name}`: `trigger.event_type` must not be empty"
-            ));
-        }
-        if raw.action.template_name.trim().is_empty() {
-            return Err(format!(
-                "rule `{name}`: `action.template_name` must not be empty"
-            ));
-        }
+        let name = raw.name.0;
         if raw.action.kind == ActionType::Alert && raw.action.delivery_method != Channel::Internal {
             return Err(format!(
                 "rule `{name}`: an `alert` action must use delivery_method `internal`, got `{}`",
@@ -86,11 +83,11 @@ impl TryFrom<RawRule> for Rule {
             name: name.into(),
             description: raw.description,
             enabled: raw.enabled.unwrap_or(true),
-            trigger: raw.trigger.event_type,
+            trigger: raw.trigger.event_type.0,
             condition: raw.conditions,
             action: Action {
                 kind: raw.action.kind,
-                template: raw.action.template_name.into(),
+                template: raw.action.template_name.0.into(),
                 channel: raw.action.delivery_method,
             },
             suppression: raw.suppression.map(|s| s.mode).unwrap_or_default(),
@@ -122,7 +119,7 @@ pub struct RawCondition {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPrior {
-    event_type: String,
+    event_type: EventType,
     hours: f64,
 }
 
@@ -157,21 +154,26 @@ impl TryFrom<RawCondition> for Condition {
                     p.hours
                 ));
             }
-            if p.event_type.trim().is_empty() {
-                return Err("`prior_event.event_type` must not be empty".into());
-            }
             return Ok(Condition::Prior(PriorEventTest {
-                event_type: p.event_type,
+                event_type: p.event_type.0,
                 hours: p.hours,
             }));
         }
-        if let Some(all) = raw.all {
-            return non_empty("all", all).map(Condition::All);
+        let node = if let Some(all) = raw.all {
+            non_empty("all", all).map(Condition::All)?
+        } else if let Some(any) = raw.any {
+            non_empty("any", any).map(Condition::Any)?
+        } else {
+            Condition::Not(raw.not.expect("one shape is present"))
+        };
+        // Children were checked when they were built, so this walks at most one level more.
+        let depth = node.depth();
+        if depth > MAX_CONDITION_DEPTH {
+            return Err(format!(
+                "conditions nest {depth} levels deep here; the limit is {MAX_CONDITION_DEPTH}"
+            ));
         }
-        if let Some(any) = raw.any {
-            return non_empty("any", any).map(Condition::Any);
-        }
-        Ok(Condition::Not(raw.not.expect("one shape is present")))
+        Ok(node)
     }
 }
 

@@ -105,7 +105,7 @@ fn errors_name_file_line_column_and_what_is_wrong() {
         ),
         (
             "rules:\n  - name: a\n    triger: {event_type: x}\n",
-            "r.yaml:3:5: rules[0]: unknown field `triger`, expected one of `name`, `description`, `enabled`, `trigger`, `conditions`, `action`, `suppression`",
+            "r.yaml:3:5: rules[0]: unknown field `triger`, expected one of `name`, `description`, `enabled`, `trigger`, `conditions`, `action`, `suppression`; did you mean `trigger`?",
         ),
     ];
     for (src, want) in cases {
@@ -172,11 +172,11 @@ fn each_invalid_rule_is_refused() {
 }
 
 #[test]
-fn duplicate_names_point_at_the_second_rule() {
+fn duplicate_names_point_at_the_second_rule_and_name_the_first() {
     let src = format!("{ONE}{}", &ONE["rules:\n".len()..]);
     assert_eq!(
         err(&src),
-        "r.yaml:5:11: duplicate rule name `a` (rule #2 repeats rule #1)"
+        "r.yaml:5:11: duplicate rule name `a`: first defined at line 2"
     );
 }
 
@@ -185,4 +185,167 @@ fn malformed_and_empty_files_are_errors() {
     assert_eq!(err(""), "r.yaml: rules file is empty");
     assert!(err("rules: [\n").starts_with("r.yaml:"));
     assert!(err("rules: 3\n").contains("invalid type"));
+}
+
+fn with_action(template: &str) -> String {
+    format!(
+        "rules:\n  - name: a\n    trigger: {{event_type: x}}\n    action: {{type: send, template_name: {template}, delivery_method: email}}\n"
+    )
+}
+
+#[test]
+fn names_are_letters_digits_and_marks_at_their_position() {
+    assert_eq!(
+        err(&with_action("\"A\\nB\"")),
+        "r.yaml:4:41: rules[0].action.template_name: template name `A\\nB` contains the \
+         control character `\\n`: names use only letters, digits, `_`, `-` and `.`"
+    );
+    let e = err(&format!(
+        "{ONE}templates:\n  T: ok\n  \"bad\\tkey\": text\n"
+    ));
+    assert!(
+        e.starts_with(
+            "r.yaml:7:3: templates: template name `bad\\tkey` contains the control character `\\t`"
+        ),
+        "{e}"
+    );
+    let e = err(
+        "rules:\n  - name: \"two words\"\n    trigger: {event_type: x}\n    action: {type: send, template_name: T, delivery_method: email}\n",
+    );
+    assert!(
+        e.starts_with("r.yaml:2:11: rules[0].name: rule name `two words` contains a space"),
+        "{e}"
+    );
+    let long = "N".repeat(300);
+    let e = err(&with_action(&long));
+    assert!(
+        e.contains("is 300 characters long; the limit is 256"),
+        "{e}"
+    );
+    assert!(!e.contains(&long), "a long name is cut: {e}");
+    assert!(load(&with_action(&"N".repeat(256))).is_ok());
+    let e = err(
+        "rules:\n  - name: a\n    trigger: {event_type: \"x\\ey\"}\n    action: {type: send, template_name: T, delivery_method: email}\n",
+    );
+    assert!(
+        e.starts_with("r.yaml:3:27: rules[0].trigger.event_type: event type `x\\u{1b}y` contains"),
+        "{e}"
+    );
+    assert!(!e.contains('\u{1b}'));
+}
+
+fn nested(levels: usize) -> String {
+    let mut cond = "{field: properties.a, operator: exists}".to_string();
+    for _ in 1..levels {
+        cond = format!("{{not: {cond}}}");
+    }
+    format!(
+        "rules:\n  - name: a\n    trigger: {{event_type: x}}\n    conditions: {cond}\n    action: {{type: send, template_name: T, delivery_method: email}}\n"
+    )
+}
+
+#[test]
+fn conditions_nest_at_most_32_levels() {
+    let ok = load(&nested(32)).unwrap();
+    assert_eq!(ok.rules[0].condition.as_ref().unwrap().depth(), 32);
+    let e = err(&nested(33));
+    assert!(e.starts_with("r.yaml:4:"), "{e}");
+    assert!(
+        e.contains("conditions nest 33 levels deep here; the limit is 32"),
+        "{e}"
+    );
+}
+
+#[test]
+fn hostile_nesting_fails_fast_with_a_position() {
+    let started = std::time::Instant::now();
+    let flow = format!("rules: {}\n", "[".repeat(100_000));
+    let e = err(&flow);
+    assert!(e.starts_with("r.yaml:1:"), "{e}");
+    assert!(e.contains("nesting deeper than 100 levels"), "{e}");
+    let block = format!("rules:\n  {}x\n", "- ".repeat(20_000));
+    let e = err(&block);
+    assert!(e.starts_with("r.yaml:2:"), "{e}");
+    assert!(e.contains("nesting deeper than 100 levels"), "{e}");
+    let maps = (0..5_000)
+        .map(|i| format!("{}k:\n", " ".repeat(i)))
+        .collect::<String>();
+    assert!(err(&maps).contains("nesting deeper than 100 levels"));
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn closed_sets_suggest_the_closest_name() {
+    let cond = |op: &str| {
+        format!(
+            "rules:\n  - name: a\n    trigger: {{event_type: x}}\n    conditions: {{field: properties.a, operator: {op}, value: 1}}\n    action: {{type: send, template_name: T, delivery_method: email}}\n"
+        )
+    };
+    assert!(err(&cond("equal")).ends_with("; did you mean `equals`?"));
+    assert!(err(&cond("GTE")).ends_with("; did you mean `gte`?"));
+    let e = err(
+        "rules:\n  - name: a\n    trigger: {event_type: x}\n    action: {type: sned, template_name: T, delivery_method: emial}\n",
+    );
+    assert!(e.ends_with("did you mean `send`?"), "{e}");
+    let e = err(
+        "rules:\n  - name: a\n    trigger: {event_type: x}\n    action: {type: send, template_name: T, delivery_method: emial}\n",
+    );
+    assert!(
+        e.ends_with("expected one of `email`, `sms`, `push`, `internal`; did you mean `email`?"),
+        "{e}"
+    );
+    let e = err(&format!("{ONE}    suppression: {{mode: once_per_day}}\n"));
+    assert!(e.ends_with("did you mean `once_per_calendar_day`?"), "{e}");
+    let e = err(&format!("{ONE}    suppression: {{mode: [once_ever]}}\n"));
+    assert!(
+        e.contains(
+            "invalid type: sequence, expected one of `none`, `once_ever`, `once_per_calendar_day`"
+        ),
+        "{e}"
+    );
+    let e = err(&format!("{ONE}templatse:\n  T: t\n"));
+    assert!(e.ends_with("did you mean `templates`?"), "{e}");
+}
+
+#[test]
+fn yaml_syntax_errors_in_plain_words() {
+    let cases = [
+        (
+            format!("{ONE}    suppression:\n      mode: [once_per_calendar_day\n"),
+            "r.yaml:7:1: unclosed `[`: a flow sequence started at line 6 column 13 was never closed",
+        ),
+        (
+            "rules: {a: 1\n".to_string(),
+            "r.yaml:2:1: unclosed `{`: a flow mapping started at line 1 column 8",
+        ),
+        (
+            "rules:\n  - name: \"a\n".to_string(),
+            "r.yaml:2:11: unclosed quote: the string started with \" at line 2 column 11 never ends",
+        ),
+        (
+            "rules:\n  - name: a: b\n".to_string(),
+            "r.yaml:2:12: unexpected `:`",
+        ),
+        (
+            "rules:\n\t- name: a\n".to_string(),
+            "r.yaml:2:2: a tab character where YAML needs spaces",
+        ),
+        (
+            "rules:\n  - name: @a\n".to_string(),
+            "r.yaml:2:11: `@` cannot start a plain value",
+        ),
+        (
+            "rules:\n  - name: a\n   trigger: x\n".to_string(),
+            "r.yaml:3:4: bad indentation",
+        ),
+    ];
+    for (src, want) in cases {
+        let e = err(&src);
+        assert!(e.starts_with(want), "{src:?}\n got: {e}\nwant: {want}");
+        assert!(!e.contains('\n'), "{e}");
+    }
 }
