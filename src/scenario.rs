@@ -22,7 +22,7 @@ use crate::source;
 use crate::yaml::{self, Pos, Positions};
 
 /// The deepest a YAML scenario may nest, as deep as JSON Lines may (`serde_json`'s limit).
-const MAX_DEPTH: usize = 128;
+use crate::yaml::MAX_DEPTH;
 
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -152,7 +152,7 @@ impl Scenario {
         // Depth is checked first, in one linear pass: the YAML deserializer's time grows with
         // the square of it.
         if let Some(pos) = too_deep(src) {
-            let message = format!("nested more than {MAX_DEPTH} levels deep");
+            let message = format!("nesting deeper than {MAX_DEPTH} levels of mappings and lists");
             return Err(err(Some(pos), message));
         }
         let positions = Positions::index(src, |depth, p| match depth {
@@ -264,8 +264,9 @@ impl Scenario {
     }
 }
 
-/// Where a YAML document first nests deeper than [`MAX_DEPTH`], if it does. A document with
-/// fewer brackets than that cannot (block nesting costs indentation, so file size bounds it).
+/// Where a YAML document first nests deeper than [`MAX_DEPTH`], if it does: checked before the
+/// positions index, which would otherwise build ever-longer paths. A document with fewer
+/// brackets than that cannot (block nesting costs indentation; `yaml::from_str` checks it).
 fn too_deep(src: &str) -> Option<Pos> {
     use saphyr_parser::{Event, Parser};
     if src.bytes().filter(|b| matches!(b, b'[' | b'{')).count() <= MAX_DEPTH {

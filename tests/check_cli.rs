@@ -48,7 +48,11 @@ fn devices_are_refused_at_once_as_rules_and_from_a_scenario() {
     )
     .unwrap();
     let (r, took) = timed(dir.path(), &["run", "s.yaml"]);
-    assert_invalid_fast(&r, took, "/dev/zero: is not a regular file");
+    assert_invalid_fast(
+        &r,
+        took,
+        "s.yaml:1:8: rules `/dev/zero`: is not a regular file",
+    );
 }
 
 #[test]
@@ -58,12 +62,12 @@ fn hostile_nesting_and_names_fail_fast_with_a_position() {
         (
             format!("rules: {}\n", "[".repeat(100_000)),
             "flow.yaml:1:",
-            "nesting deeper than 100 levels",
+            "nesting deeper than 128 levels",
         ),
         (
             format!("rules:\n  {}x\n", "- ".repeat(20_000)),
             "block.yaml:2:",
-            "nesting deeper than 100 levels",
+            "nesting deeper than 128 levels",
         ),
         (
             ONE_RULE.replace("template_name: T,", "template_name: \"T\\nX\","),

@@ -138,7 +138,10 @@ fn pipeline_contract<S: Store>(store: S) {
         audit.iter().map(|a| a.outcome.as_str()).collect::<Vec<_>>(),
         ["allow", "suppress", "allow"]
     );
-    assert_eq!(audit[1].decision_timestamp.to_rfc3339(), "2024-02-02T00:00:00+00:00");
+    assert_eq!(
+        audit[1].decision_timestamp.to_rfc3339(),
+        "2024-02-02T00:00:00+00:00"
+    );
     let last = p.store.audit("w", Some(1)).unwrap();
     assert_eq!(last.len(), 1);
     assert_eq!(last[0].event_id, o3.event_id);

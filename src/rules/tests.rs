@@ -262,15 +262,15 @@ fn hostile_nesting_fails_fast_with_a_position() {
     let flow = format!("rules: {}\n", "[".repeat(100_000));
     let e = err(&flow);
     assert!(e.starts_with("r.yaml:1:"), "{e}");
-    assert!(e.contains("nesting deeper than 100 levels"), "{e}");
+    assert!(e.contains("nesting deeper than 128 levels"), "{e}");
     let block = format!("rules:\n  {}x\n", "- ".repeat(20_000));
     let e = err(&block);
     assert!(e.starts_with("r.yaml:2:"), "{e}");
-    assert!(e.contains("nesting deeper than 100 levels"), "{e}");
+    assert!(e.contains("nesting deeper than 128 levels"), "{e}");
     let maps = (0..5_000)
         .map(|i| format!("{}k:\n", " ".repeat(i)))
         .collect::<String>();
-    assert!(err(&maps).contains("nesting deeper than 100 levels"));
+    assert!(err(&maps).contains("nesting deeper than 128 levels"));
     assert!(
         started.elapsed().as_secs() < 5,
         "took {:?}",

@@ -159,14 +159,17 @@ fn deep_nesting_is_refused_quickly_with_its_position() {
     let e = yaml(&deep(100_000)).unwrap_err().to_string();
     assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
     assert!(e.starts_with("dir/s.yaml:2:"), "{e}");
-    assert!(e.ends_with(": nested more than 128 levels deep"), "{e}");
+    assert!(
+        e.ends_with(": nesting deeper than 128 levels of mappings and lists"),
+        "{e}"
+    );
     // The document, `events`, the event and `properties` are 4 levels: the 125th bracket (the
     // first is in column 88) is the 129th.
     let e = yaml(&deep(150)).unwrap_err().to_string();
     assert_eq!(
         e,
         format!(
-            "dir/s.yaml:2:{}: nested more than 128 levels deep",
+            "dir/s.yaml:2:{}: nesting deeper than 128 levels of mappings and lists",
             88 + 124
         )
     );

@@ -7,8 +7,9 @@ use saphyr_parser::{Event, Parser, ScanError};
 use super::{Pos, YamlError};
 
 /// The deepest nesting of collections (mappings and sequences) any YAML input may have.
-/// Rules need at most 3 + 2 × 32 (conditions) + 1 (a list value); scenarios far fewer.
-pub const MAX_DEPTH: usize = 100;
+/// Rules need at most 3 + 2 × 32 (conditions) + 1 (a list value); 128 is also the JSON
+/// nesting limit of `.jsonl` scenarios and HTTP bodies.
+pub const MAX_DEPTH: usize = 128;
 
 /// What the first pass found: the document's syntax error, if any, explained.
 #[derive(Debug, Default)]
