@@ -3,7 +3,7 @@
 # machine, each on a fresh SQLite database, one connection (the single-event path: latency of
 # one request at a time) and 32 connections (throughput). Prints each round, then medians and
 # the new/old ratio.
-# Usage: bench/serve_compare.sh OLD_BINARY NEW_BINARY [SECONDS] [ROUNDS]
+# Usage: bench/serve_compare.sh OLD_BINARY NEW_BINARY [SECONDS] [ROUNDS] ["CONNECTION COUNTS"]
 # e.g. an old revision:  git worktree add /tmp/old REV && (cd /tmp/old && cargo build --release)
 #                        bench/serve_compare.sh /tmp/old/target/release/workbench target/release/workbench
 set -euo pipefail
@@ -12,6 +12,7 @@ old=$1
 new=$2
 seconds=${3:-5}
 rounds=${4:-5}
+connection_counts=${5:-1 32}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 2; }
 
 # One measurement: prints "requests_per_second p50_ms p99_ms".
@@ -39,7 +40,7 @@ measure() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-for connections in 1 32; do
+for connections in $connection_counts; do
   : >"/tmp/compare.old.$connections"; : >"/tmp/compare.new.$connections"
   for round in $(seq "$rounds"); do
     o=$(measure "$old" "$connections"); n=$(measure "$new" "$connections")

@@ -95,6 +95,8 @@ pub struct MessagesFile {
     file: File,
     buf: Vec<u8>,
     durable: bool,
+    /// The file's length after the last whole append (this is its only writer).
+    len: u64,
     /// The length to cut back to before the next append, when cutting a failed append off
     /// failed too.
     torn_at: Option<u64>,
@@ -103,10 +105,12 @@ pub struct MessagesFile {
 impl MessagesFile {
     pub fn append(path: &Path, durable: bool) -> io::Result<MessagesFile> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let len = file.metadata()?.len();
         Ok(MessagesFile {
             file,
             buf: Vec::new(),
             durable,
+            len,
             torn_at: None,
         })
     }
@@ -119,13 +123,13 @@ impl MessagesFile {
             self.file.set_len(len)?;
             self.torn_at = None;
         }
-        let len = self.file.metadata()?.len();
         if let Err(e) = self.file.write_all(&self.buf) {
-            if self.file.set_len(len).is_err() {
-                self.torn_at = Some(len);
+            if self.file.set_len(self.len).is_err() {
+                self.torn_at = Some(self.len);
             }
             return Err(e);
         }
+        self.len += self.buf.len() as u64;
         self.buf.clear();
         Ok(())
     }

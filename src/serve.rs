@@ -132,10 +132,13 @@ pub fn router(writer: WriterHandle) -> Router {
         .route("/health", get(api::health))
         .with_state(writer)
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    api.merge(SwaggerUi::new("/docs").url("/openapi.json", api::ApiDoc::openapi()))
+    let docs = Router::new()
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", api::ApiDoc::openapi()))
+        .layer(middleware::from_fn(guard::json_errors));
+    api.merge(docs)
         .fallback(guard::not_found)
-        .layer(middleware::from_fn(guard::limits))
-        .layer(middleware::from_fn(guard::json_errors))
+        .method_not_allowed_fallback(guard::method_not_allowed)
+        .layer(tower_layer::layer_fn(guard::limits))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

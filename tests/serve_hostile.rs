@@ -114,9 +114,10 @@ fn every_error_status_has_a_json_body() {
 
     let cases: Vec<(Vec<u8>, u16)> = vec![
         (get("/nope"), 404),
+        (get("/docs/nope.js"), 404),
         (b"DELETE /events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), 405),
-        (get("/audit/%FF%FE"), 400),
-        (get("/audit/u?limit=1&limit=2"), 400),
+        (get("/audit/%FF%FE"), 422),
+        (get("/audit/u?limit=1&limit=2"), 422),
         (get(&format!("/audit/{}", "a".repeat(9000))), 414),
         (
             format!(

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::body::Body;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -92,9 +93,25 @@ pub struct AuditQuery {
 )]
 pub async fn audit(
     State(writer): State<WriterHandle>,
-    Path(user_id): Path<String>,
-    Query(q): Query<AuditQuery>,
+    user_id: Result<Path<String>, PathRejection>,
+    q: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Response {
+    let user_id = match user_id {
+        Ok(Path(u)) => u,
+        Err(r) => {
+            return rejection::invalid(
+                vec![json!("path"), json!("user_id")],
+                &r.body_text(),
+                "value_error",
+            );
+        }
+    };
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(r) => {
+            return rejection::invalid(vec![json!("query")], &r.body_text(), "value_error");
+        }
+    };
     let limit = match q.limit.as_deref().map(str::parse::<usize>) {
         None => None,
         Some(Ok(n)) => Some(n),
