@@ -11,8 +11,9 @@ use workbench::event::format_ts;
 use workbench::generate::{GenSpec, generate};
 use workbench::pipeline::Pipeline;
 use workbench::provider::Discard;
+use workbench::results::EventResult;
 use workbench::rules::RuleSet;
-use workbench::runner::{self, EventResult};
+use workbench::runner;
 use workbench::scenario::Scenario;
 use workbench::store::SqliteStore;
 

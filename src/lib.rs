@@ -1,21 +1,19 @@
 //! workbench: a rule engine for behavioural marketing messages, shared by the terminal
-//! workbench, the headless runner and the HTTP service.
+//! workbench, the headless runner and the HTTP service. The pure core (rules, events, the
+//! engine, scenarios, lints, diffs) is the `workbench-core` crate, re-exported here; this
+//! crate adds storage, the pipeline, delivery and the three front ends.
 
-pub mod diff;
-pub mod engine;
-pub mod event;
-pub mod generate;
+pub use workbench_core::{
+    diff, engine, event, generate, lint, results, rules, scenario, source, yaml,
+};
+
+pub mod diff_base;
 pub mod import;
-pub mod lint;
 pub mod pipeline;
 pub mod provider;
 pub mod report;
-pub mod rules;
 pub mod runner;
-pub mod scenario;
 pub mod serve;
 pub mod session;
-pub mod source;
 pub mod store;
 pub mod tui;
-pub mod yaml;

@@ -8,7 +8,7 @@ pub use json::json;
 pub use junit::junit;
 pub use text::text;
 
-use crate::runner::{Coverage, EventResult, FileRun};
+use crate::results::{Coverage, EventResult, FileRun};
 use crate::scenario::Mismatch;
 
 /// What a report needs besides the runs.
@@ -50,7 +50,7 @@ pub fn coverage_text(c: &Coverage, opts: &Options) -> String {
 /// Whether the run as a whole failed: a failed expectation or coverage below the minimum.
 pub fn failed(runs: &[FileRun], opts: &Options) -> bool {
     totals(runs).1 > 0
-        || crate::runner::coverage(runs)
+        || crate::results::coverage(runs)
             .iter()
             .any(|c| opts.coverage_fails(c))
 }
@@ -66,15 +66,7 @@ pub fn totals(runs: &[FileRun]) -> (usize, usize) {
         )
 }
 
-/// The widest a name column gets; longer names overflow their row instead of widening every
-/// row (and a runtime width never nears `fmt`'s limit of `u16::MAX`).
-pub const MAX_COLUMN: usize = 60;
-
-/// The width of a column holding names of these lengths (in characters): at least `min`, at
-/// most [`MAX_COLUMN`].
-pub fn column_width(lengths: impl Iterator<Item = usize>, min: usize) -> usize {
-    lengths.max().unwrap_or(0).clamp(min, MAX_COLUMN.max(min))
-}
+pub use workbench_core::results::{MAX_COLUMN, column_width};
 
 /// The event's name from the scenario, else `event #N (user U, TYPE @ TIMESTAMP)`.
 pub fn event_label(r: &EventResult) -> String {
@@ -110,5 +102,7 @@ pub fn failure_line(r: &EventResult) -> u32 {
         .unwrap_or(r.line)
 }
 
+#[cfg(test)]
+mod diff_tests;
 #[cfg(test)]
 pub(crate) mod tests;

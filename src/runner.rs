@@ -1,53 +1,15 @@
 //! Running a scenario through the pipeline and checking its expectations.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
-use crate::engine::{Outcome, Verdict};
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::provider::Provider;
+use crate::results::EventResult;
 use crate::rules::{RuleSet, RulesError};
-use crate::scenario::{Mismatch, Scenario, ScenarioError};
+use crate::scenario::{Scenario, ScenarioError};
 use crate::store::Store;
-
-/// The result of one scenario event, with just enough of the event to report it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventResult {
-    /// 0-based position in the scenario.
-    pub step: u32,
-    /// The event's first line in the scenario file.
-    pub line: u32,
-    /// The event's `name:` in the scenario.
-    pub name: Option<Box<str>>,
-    pub user_id: Box<str>,
-    /// Shared between events of one type.
-    pub event_type: Arc<str>,
-    pub event_timestamp: DateTime<Utc>,
-    pub event_id: i64,
-    pub verdict: Verdict,
-    /// `None` when the event has no expectation.
-    pub mismatches: Option<Vec<Mismatch>>,
-    /// Rules (indexes into the rule set) that also matched but lost to the winner.
-    pub shadowed: Box<[u16]>,
-}
-
-impl EventResult {
-    pub fn passed(&self) -> Option<bool> {
-        self.mismatches.as_ref().map(Vec::is_empty)
-    }
-}
-
-/// One scenario file run against one rules file.
-#[derive(Debug, Clone)]
-pub struct FileRun {
-    pub scenario: Scenario,
-    pub rules_path: PathBuf,
-    pub rules: std::sync::Arc<RuleSet>,
-    pub results: Vec<EventResult>,
-}
 
 /// Events per commit in scenario runs (each event stays atomic; see `SqliteStore::batched`).
 pub const BATCH: usize = 10_000;
@@ -130,115 +92,4 @@ pub fn run<S: Store, P: Provider>(
     progress(out.len());
     pipeline.finish()?;
     Ok(out)
-}
-
-/// Per-rule counts over a run, in rule order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct RuleStats {
-    pub rule: Arc<str>,
-    pub enabled: bool,
-    pub matched: usize,
-    pub allowed: usize,
-    pub suppressed: usize,
-    pub alerted: usize,
-    /// Events where it also matched but an earlier rule won.
-    pub shadowed: usize,
-}
-
-/// Per-rule counts and the number of events no rule matched.
-pub fn rule_stats(rules: &RuleSet, results: &[EventResult]) -> (Vec<RuleStats>, usize) {
-    let mut stats: Vec<RuleStats> = rules
-        .rules
-        .iter()
-        .map(|r| RuleStats {
-            rule: r.name.clone(),
-            enabled: r.enabled,
-            ..RuleStats::default()
-        })
-        .collect();
-    let mut unmatched = 0;
-    for r in results {
-        for &i in r.shadowed.iter() {
-            if let Some(s) = stats.get_mut(i as usize) {
-                s.shadowed += 1;
-            }
-        }
-        let Some(name) = &r.verdict.matched_rule else {
-            unmatched += 1;
-            continue;
-        };
-        let Some(s) = stats.iter_mut().find(|s| s.rule == *name) else {
-            continue;
-        };
-        s.matched += 1;
-        match r.verdict.outcome {
-            Outcome::Allow => s.allowed += 1,
-            Outcome::Suppress => s.suppressed += 1,
-            Outcome::Alert => s.alerted += 1,
-            Outcome::None => {}
-        }
-    }
-    (stats, unmatched)
-}
-
-/// Rule coverage over every run that used one rules file.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Coverage {
-    pub rules: String,
-    pub enabled: usize,
-    pub matched: usize,
-    /// Enabled rules that never matched, with their line in the rules file.
-    pub never_matched: Vec<(String, Option<usize>)>,
-}
-
-impl Coverage {
-    pub fn percent(&self) -> f64 {
-        if self.enabled == 0 {
-            100.0
-        } else {
-            100.0 * self.matched as f64 / self.enabled as f64
-        }
-    }
-}
-
-/// Coverage per rules file, in the order the files were first used.
-pub fn coverage(runs: &[FileRun]) -> Vec<Coverage> {
-    let mut out: Vec<(PathBuf, Vec<bool>, Arc<RuleSet>)> = Vec::new();
-    for run in runs {
-        let i = match out.iter().position(|(p, _, _)| *p == run.rules_path) {
-            Some(i) => i,
-            None => {
-                out.push((
-                    run.rules_path.clone(),
-                    vec![false; run.rules.rules.len()],
-                    run.rules.clone(),
-                ));
-                out.len() - 1
-            }
-        };
-        let (stats, _) = rule_stats(&run.rules, &run.results);
-        for (seen, s) in out[i].1.iter_mut().zip(stats) {
-            *seen |= s.matched > 0;
-        }
-    }
-    out.into_iter()
-        .map(|(path, seen, rules)| {
-            let enabled: Vec<_> = rules
-                .rules
-                .iter()
-                .zip(&seen)
-                .filter(|(r, _)| r.enabled)
-                .collect();
-            Coverage {
-                rules: path.display().to_string(),
-                enabled: enabled.len(),
-                matched: enabled.iter().filter(|(_, s)| **s).count(),
-                never_matched: enabled
-                    .iter()
-                    .filter(|(_, s)| !**s)
-                    .map(|(r, _)| (r.name.to_string(), r.pos.map(|p| p.line)))
-                    .collect(),
-            }
-        })
-        .collect()
 }

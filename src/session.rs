@@ -9,8 +9,9 @@ use crate::engine::{Decision, Outcome};
 use crate::event::Event;
 use crate::pipeline::{self, Pipeline};
 use crate::provider::{Discard, Message};
+use crate::results::EventResult;
 use crate::rules::{RuleSet, RulesError};
-use crate::runner::{self, EventResult, RunError};
+use crate::runner::{self, RunError};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::store::{SqliteStore, StoreError};
 

@@ -139,22 +139,21 @@ pub fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-impl Window {
-    /// The window as a half-open range of [`micros`]: a UTC day is `[midnight, next midnight)`.
-    pub fn micros_range(self) -> (i64, i64) {
-        match self {
-            Window::Ever => (i64::MIN, i64::MAX),
-            Window::Day(d) => {
-                let start = d.and_time(chrono::NaiveTime::MIN).and_utc();
-                let end = d
-                    .checked_add_days(chrono::Days::new(1))
-                    .map_or(i64::MAX, |n| {
-                        n.and_time(chrono::NaiveTime::MIN)
-                            .and_utc()
-                            .timestamp_micros()
-                    });
-                (start.timestamp_micros(), end)
-            }
+/// A suppression window as a half-open range of [`micros`]: a UTC day is
+/// `[midnight, next midnight)`.
+pub fn window_micros(window: Window) -> (i64, i64) {
+    match window {
+        Window::Ever => (i64::MIN, i64::MAX),
+        Window::Day(d) => {
+            let start = d.and_time(chrono::NaiveTime::MIN).and_utc();
+            let end = d
+                .checked_add_days(chrono::Days::new(1))
+                .map_or(i64::MAX, |n| {
+                    n.and_time(chrono::NaiveTime::MIN)
+                        .and_utc()
+                        .timestamp_micros()
+                });
+            (start.timestamp_micros(), end)
         }
     }
 }

@@ -11,8 +11,9 @@ use std::sync::LazyLock;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use workbench::report::{self, Options};
+use workbench::results::FileRun;
 use workbench::rules::RuleSet;
-use workbench::runner::{FileRun, run_scratch};
+use workbench::runner::run_scratch;
 use workbench::scenario::{Scenario, ScenarioError};
 
 use common::{root, workbench_in};

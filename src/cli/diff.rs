@@ -6,9 +6,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
-use workbench::diff::{self, Bases, compare};
+use workbench::diff::{self, compare};
+use workbench::diff_base::Bases;
+use workbench::results::FileRun;
 use workbench::rules::RuleSet;
-use workbench::runner::{FileRun, load_rules, run_scratch};
+use workbench::runner::{load_rules, run_scratch};
 use workbench::scenario::{self, Scenario};
 
 #[derive(Debug, Args)]

@@ -12,8 +12,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use workbench::pipeline::Pipeline;
 use workbench::provider::{Discard, MessagesFile, Provider};
 use workbench::report;
+use workbench::results::{EventResult, FileRun};
 use workbench::rules::RuleSet;
-use workbench::runner::{self, FileRun};
+use workbench::runner;
 use workbench::scenario::{self, Scenario};
 use workbench::store::{SqliteStore, Store};
 
@@ -128,7 +129,7 @@ fn run_one<S: Store>(
     rules: &RuleSet,
     store: S,
     provider: &mut Box<dyn Provider>,
-) -> color_eyre::Result<Vec<runner::EventResult>> {
+) -> color_eyre::Result<Vec<EventResult>> {
     let bar = progress_bar(scenario);
     let mut pipeline = Pipeline::new(store, &mut **provider);
     let results = runner::run(scenario, rules, &mut pipeline, |n| {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::{Options, totals};
 use crate::engine::Verdict;
 use crate::event::format_ts;
-use crate::runner::{Coverage, FileRun, RuleStats, coverage, rule_stats};
+use crate::results::{Coverage, FileRun, RuleStats, coverage, rule_stats};
 use crate::scenario::Mismatch;
 
 #[derive(Serialize)]

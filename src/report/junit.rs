@@ -3,7 +3,7 @@
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{Options, event_label, failure_line, mismatch_text};
-use crate::runner::{FileRun, coverage};
+use crate::results::{FileRun, coverage};
 
 pub fn junit(runs: &[FileRun], opts: &Options) -> String {
     let mut report = Report::new("workbench");

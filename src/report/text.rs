@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::{
     Options, column_width, coverage_text, event_label, failure_line, mismatch_text, totals,
 };
-use crate::runner::{FileRun, coverage, rule_stats};
+use crate::results::{FileRun, coverage, rule_stats};
 
 pub fn text(runs: &[FileRun], opts: &Options) -> String {
     let mut out = String::new();

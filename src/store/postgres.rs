@@ -13,7 +13,7 @@ use statements::Statements;
 use super::migrations::{EVENT_US_VERSION, MIGRATIONS};
 use super::{
     AlsoWrite, AuditEntry, AuditRow, DecisionRecord, Durability, RecordRows, Recorded, SendRequest,
-    SendRow, Store, StoreError, StoreTx, micros, parse_ts,
+    SendRow, Store, StoreError, StoreTx, micros, parse_ts, window_micros,
 };
 use crate::engine::{Delivery, PriorEvent, Window};
 use crate::event::{Event, Traits, format_ts};
@@ -335,7 +335,7 @@ impl StoreTx for PgTx<'_> {
         window: Window,
         before: i64,
     ) -> Result<Option<Delivery>, StoreError> {
-        let (from, to) = window.micros_range();
+        let (from, to) = window_micros(window);
         let row = self.tx.query_opt(
             &self.stmts.find_delivery,
             &[&user_id, &template, &from, &to, &before],

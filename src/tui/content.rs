@@ -6,8 +6,8 @@ use ratatui::text::{Line, Span};
 use super::theme::Theme;
 use crate::engine::{CondTrace, Decision, Outcome, Role, Verdict, Window};
 use crate::event::format_ts;
+use crate::results::EventResult;
 use crate::rules::{RuleSet, Suppression};
-use crate::runner::EventResult;
 use crate::session::Session;
 
 fn mark(ok: bool) -> &'static str {

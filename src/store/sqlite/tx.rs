@@ -7,7 +7,7 @@ use super::{Batch, load_event};
 use crate::engine::{Delivery, PriorEvent, Window};
 use crate::event::{Event, format_ts};
 use crate::store::{
-    AlsoWrite, DecisionRecord, Durability, RecordRows, StoreError, StoreTx, parse_ts,
+    AlsoWrite, DecisionRecord, Durability, RecordRows, StoreError, StoreTx, parse_ts, window_micros,
 };
 
 pub struct SqliteTx<'a> {
@@ -118,7 +118,7 @@ impl StoreTx for SqliteTx<'_> {
         window: Window,
         before: i64,
     ) -> Result<Option<Delivery>, StoreError> {
-        let (from, to) = window.micros_range();
+        let (from, to) = window_micros(window);
         let row: Option<(i64, String)> = self
             .conn
             .prepare_cached(

@@ -1,14 +1,12 @@
 //! Outcome diffs between two rule versions over the same events: every changed decision,
 //! grouped by kind of change, and per-rule counts before and after.
 
-mod base;
 mod render;
 
-pub use base::{BaseError, Bases, DEFAULT_BASE, load_base};
 pub use render::{json, text};
 
 use crate::engine::Verdict;
-use crate::runner::{EventResult, FileRun, RuleStats, rule_stats};
+use crate::results::{EventResult, FileRun, RuleStats, rule_stats};
 
 /// One event whose decision changed.
 #[derive(Debug, Clone)]
@@ -118,6 +116,3 @@ fn label(a: &Verdict, b: &Verdict) -> String {
         b.reason_code
     )
 }
-
-#[cfg(test)]
-mod tests;

@@ -16,7 +16,7 @@ const ONE: &str = "rules:
 
 #[test]
 fn the_bundled_rules_load() {
-    let src = include_str!("../../rules/rules.yaml");
+    let src = include_str!("../../../../rules/rules.yaml");
     let rules = load(src).unwrap();
     let names: Vec<&str> = rules.rules.iter().map(|r| &*r.name).collect();
     assert_eq!(

@@ -25,7 +25,7 @@ const TEMPLATES: &str = "templates:\n  T: text\n";
 fn the_bundled_rules_overlap_where_expected() {
     let rules = RuleSet::from_yaml(
         Path::new("rules/rules.yaml"),
-        include_str!("../../rules/rules.yaml"),
+        include_str!("../../../../rules/rules.yaml"),
     )
     .unwrap();
     let w = lint(&rules);

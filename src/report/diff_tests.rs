@@ -1,7 +1,7 @@
 //! Diff rendering with rule names far longer than any loader accepts.
 
-use super::*;
-use crate::report::tests::{SCENARIO, rules_named, run};
+use super::tests::{SCENARIO, rules_named, run};
+use crate::diff::{compare, json, text};
 
 #[test]
 fn a_70000_character_rule_name_renders_in_both_formats() {

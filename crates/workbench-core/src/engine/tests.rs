@@ -8,7 +8,7 @@ use crate::rules::RuleSet;
 fn rules() -> RuleSet {
     RuleSet::from_yaml(
         Path::new("rules.yaml"),
-        include_str!("../../rules/rules.yaml"),
+        include_str!("../../../../rules/rules.yaml"),
     )
     .unwrap()
 }

@@ -1,4 +1,4 @@
-//! The base rules of a diff: a file, or a rules file as of a git revision, each read once.
+//! The base of `workbench diff`: a rules file, or `git:REV[:PATH]` read with `git show`, each read once.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

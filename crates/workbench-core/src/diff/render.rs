@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::FileDiff;
 use crate::engine::Verdict;
 use crate::event::format_ts;
-use crate::runner::RuleStats;
+use crate::results::{RuleStats, column_width};
 
 fn counts(s: &Option<RuleStats>) -> [String; 4] {
     match s {
@@ -52,7 +52,7 @@ pub fn text(diffs: &[FileDiff<'_>]) -> String {
             }
         }
         let rows = d.rule_counts();
-        let width = crate::report::column_width(rows.iter().map(|(r, _, _)| r.chars().count()), 4);
+        let width = column_width(rows.iter().map(|(r, _, _)| r.chars().count()), 4);
         let _ = writeln!(
             out,
             "  {:width$}  {:>15}  {:>15}  {:>15}  {:>15}",
