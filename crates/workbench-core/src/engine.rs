@@ -96,7 +96,7 @@ pub fn lookups<'r>(rules: &'r RuleSet, event: &Event) -> Lookups<'r> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Allow,
@@ -105,7 +105,7 @@ pub enum Outcome {
     None,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonCode {
     NoMatch,
@@ -116,7 +116,7 @@ pub enum ReasonCode {
 }
 
 /// `send`, `alert`, or `none` when no rule matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionAction {
     None,
@@ -133,19 +133,7 @@ impl From<ActionType> for DecisionAction {
     }
 }
 
-macro_rules! snake_str {
-    ($($t:ty => { $($v:ident = $s:literal),* }),*) => {$(
-        impl $t {
-            pub fn as_str(self) -> &'static str { match self { $(Self::$v => $s),* } }
-            pub fn parse(s: &str) -> Option<Self> { match s { $($s => Some(Self::$v),)* _ => None } }
-        }
-        impl std::fmt::Display for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
-        }
-    )*};
-}
-
-snake_str! {
+names! {
     Outcome => { Allow = "allow", Suppress = "suppress", Alert = "alert", None = "none" },
     ReasonCode => { NoMatch = "no_match", Sent = "sent", Alerted = "alerted",
         SuppressedOnceEver = "suppressed_once_ever",
@@ -250,15 +238,7 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
     }
 }
 
-/// Hours as people write them: `24`, `1.5`.
-pub fn fmt_hours(h: f64) -> String {
-    if h.fract() == 0.0 && h.abs() < 1e15 {
-        format!("{}", h as i64)
-    } else {
-        let s = format!("{h:.2}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
+pub use crate::fmt::fmt_hours;
 
 #[cfg(test)]
 mod tests;

@@ -4,9 +4,13 @@
 //! the `workbench` crate runs this core through its stores, its TUI, its runner and its
 //! HTTP service.
 
+#[macro_use]
+mod names;
+
 pub mod diff;
 pub mod engine;
 pub mod event;
+pub mod fmt;
 pub mod generate;
 pub mod lint;
 pub mod results;

@@ -1,43 +1,5 @@
 //! Validated rules: the `RuleSet` the engine evaluates, and loading one from YAML strictly.
 
-/// `as_str`, `parse`, `Display` and a `Deserialize` that names every valid value (and
-/// says "expected one of ..." for a list or a mapping too) for closed sets of names.
-macro_rules! display_as_snake {
-    ($($t:ty => { $($v:ident = $s:literal),* }),* $(,)?) => {$(
-        impl $t {
-            pub const NAMES: &'static [&'static str] = &[$($s),*];
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$v => $s),* }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($s => Some(Self::$v),)* _ => None }
-            }
-        }
-        impl std::fmt::Display for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl<'de> serde::Deserialize<'de> for $t {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V;
-                impl serde::de::Visitor<'_> for V {
-                    type Value = $t;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        let names: Vec<String> =
-                            <$t>::NAMES.iter().map(|n| format!("`{n}`")).collect();
-                        write!(f, "one of {}", names.join(", "))
-                    }
-                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$t, E> {
-                        <$t>::parse(s).ok_or_else(|| E::unknown_variant(s, <$t>::NAMES))
-                    }
-                }
-                d.deserialize_str(V)
-            }
-        }
-    )*};
-}
-
 pub mod condition;
 pub mod name;
 mod raw;
@@ -100,7 +62,7 @@ pub enum Suppression {
     OncePerCalendarDay,
 }
 
-display_as_snake! {
+names! {
     ActionType => { Send = "send", Alert = "alert" },
     Channel => { Email = "email", Sms = "sms", Push = "push", Internal = "internal" },
     Suppression => { None = "none", OnceEver = "once_ever", OncePerCalendarDay = "once_per_calendar_day" }

@@ -44,7 +44,7 @@ pub enum Operator {
     NotExists,
 }
 
-display_as_snake! {
+names! {
     Operator => {
         Equals = "equals", NotEquals = "not_equals", Gt = "gt", Gte = "gte", Lt = "lt",
         Lte = "lte", In = "in", NotIn = "not_in", Contains = "contains", Exists = "exists",
@@ -148,7 +148,7 @@ impl fmt::Display for PriorEventTest {
             f,
             "prior {} within {}h",
             self.event_type,
-            crate::engine::fmt_hours(self.hours)
+            crate::fmt::fmt_hours(self.hours)
         )
     }
 }
