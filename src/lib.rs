@@ -10,6 +10,7 @@ pub use workbench_core::{
 pub mod diff_base;
 pub mod import;
 pub mod pipeline;
+pub mod plan;
 pub mod provider;
 pub mod report;
 pub mod runner;

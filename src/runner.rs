@@ -1,7 +1,7 @@
 //! Running a scenario through the pipeline and checking its expectations.
 
 use std::collections::HashMap;
-use std::path::Path;
+
 use std::sync::Arc;
 
 use crate::pipeline::{Pipeline, PipelineError};
@@ -22,17 +22,6 @@ pub enum RunError {
     Pipeline(#[from] PipelineError),
     #[error(transparent)]
     Rules(#[from] RulesError),
-}
-
-/// Load the rules file `path` that `scenario` runs with; when the scenario's own `rules:` named
-/// it (no `--rules` flag) and it cannot be read, the error points at that key.
-pub fn load_rules(scenario: &Scenario, path: &Path, flag: bool) -> Result<RuleSet, RunError> {
-    RuleSet::load(path).map_err(|e| match e {
-        RulesError::Read { file, message } if !flag && scenario.rules.as_deref() == Some(path) => {
-            RunError::Scenario(scenario.rules_error(&file, &message))
-        }
-        e => RunError::Rules(e),
-    })
 }
 
 /// Run `scenario` in a fresh in-memory database, writing no messages.

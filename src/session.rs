@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::engine::{Decision, Outcome};
 use crate::event::Event;
 use crate::pipeline::{self, Pipeline};
+use crate::plan::{PlanError, RulesCache};
 use crate::provider::{Discard, Message};
 use crate::results::EventResult;
 use crate::rules::{RuleSet, RulesError};
@@ -15,16 +16,10 @@ use crate::runner::{self, RunError};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::store::{SqliteStore, StoreError};
 
-/// The rules file to use: `--rules` > the scenario's `rules:` > `RULES_PATH` > `rules/rules.yaml`.
-pub fn rules_path(flag: Option<&Path>, scenario: Option<&Path>) -> PathBuf {
-    flag.or(scenario)
-        .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("RULES_PATH").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("rules/rules.yaml"))
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
+    #[error(transparent)]
+    Plan(#[from] PlanError),
     #[error(transparent)]
     Rules(#[from] RulesError),
     #[error(transparent)]
@@ -67,10 +62,8 @@ impl Session {
         rules_flag: Option<&Path>,
         progress: impl FnMut(usize),
     ) -> Result<Session, SessionError> {
-        let scenario = Scenario::load(scenario)?;
-        let rules_path = rules_path(rules_flag, scenario.rules.as_deref());
-        let rules = Arc::new(RuleSet::load(&rules_path)?);
-        Session::run(scenario, rules_path, rules, progress)
+        let p = RulesCache::new(rules_flag).plan(scenario)?;
+        Session::run(p.scenario, p.rules_path, p.rules, progress)
     }
 
     pub fn run(

@@ -26,7 +26,7 @@ pub struct CheckArgs {
 }
 
 pub fn check(args: CheckArgs) -> color_eyre::Result<ExitCode> {
-    let path = workbench::session::rules_path(args.rules.as_deref(), None);
+    let path = workbench::plan::rules_path(args.rules.as_deref(), None);
     let rules = RuleSet::load(&path)?;
     let scenarios = if args.no_scenarios {
         Vec::new()

@@ -1,17 +1,14 @@
 //! `workbench diff`: what a rules change does to the decisions of the same events.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use workbench::diff::{self, compare};
 use workbench::diff_base::Bases;
+use workbench::plan;
 use workbench::results::FileRun;
-use workbench::rules::RuleSet;
-use workbench::runner::{load_rules, run_scratch};
-use workbench::scenario::{self, Scenario};
+use workbench::runner::run_scratch;
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
@@ -39,28 +36,20 @@ enum Format {
 }
 
 pub fn diff(args: DiffArgs) -> color_eyre::Result<ExitCode> {
-    let files = scenario::expand(&args.scenarios)?;
-    let scenarios: Vec<Scenario> = files
-        .iter()
-        .map(|f| Scenario::load(f))
-        .collect::<Result<_, _>>()?;
-    // Load every rules version first, each file and git revision once: nothing runs on bad
-    // input.
-    let mut news: HashMap<PathBuf, Arc<RuleSet>> = HashMap::new();
+    // Every rules version is loaded first, each file and git revision once: nothing runs on
+    // bad input.
+    let planned = plan::load(&args.scenarios, args.rules.as_deref())?;
     let mut bases = Bases::default();
     let mut plan = Vec::new();
-    for s in scenarios {
-        let new_path = workbench::session::rules_path(args.rules.as_deref(), s.rules.as_deref());
-        let new = match news.get(&new_path) {
-            Some(r) => r.clone(),
-            None => {
-                let r = Arc::new(load_rules(&s, &new_path, args.rules.is_some())?);
-                news.insert(new_path.clone(), r.clone());
-                r
-            }
-        };
-        let (base_label, base) = bases.load(args.base.as_deref(), &new_path)?;
-        plan.push((s, new_path, new, PathBuf::from(base_label), base));
+    for p in planned {
+        let (base_label, base) = bases.load(args.base.as_deref(), &p.rules_path)?;
+        plan.push((
+            p.scenario,
+            p.rules_path,
+            p.rules,
+            PathBuf::from(base_label),
+            base,
+        ));
     }
     let mut pairs = Vec::new();
     for (scenario, new_path, new, base_path, base) in plan {

@@ -1,21 +1,20 @@
 //! `workbench run`: scenarios through the engine, expectations checked, a report written.
 
-use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use color_eyre::eyre::{WrapErr, eyre};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use workbench::pipeline::Pipeline;
+use workbench::plan::{self, Planned};
 use workbench::provider::{Discard, MessagesFile, Provider};
 use workbench::report;
 use workbench::results::{EventResult, FileRun};
 use workbench::rules::RuleSet;
 use workbench::runner;
-use workbench::scenario::{self, Scenario};
+use workbench::scenario::Scenario;
 use workbench::store::{SqliteStore, Store};
 
 #[derive(Debug, Args)]
@@ -53,25 +52,7 @@ enum Format {
 
 pub fn run(args: RunArgs) -> color_eyre::Result<ExitCode> {
     // Every input is loaded and validated before anything runs.
-    let files = scenario::expand(&args.scenarios)?;
-    let scenarios: Vec<Scenario> = files
-        .iter()
-        .map(|f| Scenario::load(f))
-        .collect::<Result<_, _>>()?;
-    let mut cache: HashMap<PathBuf, Arc<RuleSet>> = HashMap::new();
-    let mut plan = Vec::new();
-    for s in scenarios {
-        let path = workbench::session::rules_path(args.rules.as_deref(), s.rules.as_deref());
-        let rules = match cache.get(&path) {
-            Some(r) => r.clone(),
-            None => {
-                let r = Arc::new(runner::load_rules(&s, &path, args.rules.is_some())?);
-                cache.insert(path.clone(), r.clone());
-                r
-            }
-        };
-        plan.push((s, path, rules));
-    }
+    let plan = plan::load(&args.scenarios, args.rules.as_deref())?;
     let mut provider: Box<dyn Provider> = match &args.messages {
         Some(p) => Box::new(
             MessagesFile::append(p, false)
@@ -82,7 +63,12 @@ pub fn run(args: RunArgs) -> color_eyre::Result<ExitCode> {
 
     let several = plan.len() > 1;
     let mut runs = Vec::with_capacity(plan.len());
-    for (scenario, rules_path, rules) in plan {
+    for Planned {
+        scenario,
+        rules_path,
+        rules,
+    } in plan
+    {
         let store = match &args.db {
             Some(db) => {
                 let db = db_path(db, &scenario.path, several);

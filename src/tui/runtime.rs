@@ -20,8 +20,9 @@ use super::app::App;
 use super::theme::Theme;
 use super::ui;
 use super::update::{self, Command};
+use crate::plan::{RulesCache, rules_path};
 use crate::scenario::Scenario;
-use crate::session::{Session, SessionError, rules_path};
+use crate::session::{Session, SessionError};
 
 enum Msg {
     FileChanged,
@@ -149,12 +150,11 @@ impl Worker {
                 .map_err(SessionError::from)
                 .and_then(|scenario| {
                     total.store(scenario.len, Ordering::Relaxed);
-                    let path = rules_path(opts.rules.as_deref(), scenario.rules.as_deref());
-                    rules = Some(path.clone());
-                    let set = crate::rules::RuleSet::load(&path)?;
-                    Session::run(scenario, path, Arc::new(set), |n| {
-                        done.store(n, Ordering::Relaxed)
-                    })
+                    // Watched even when it fails to load, so fixing it reloads.
+                    rules = Some(rules_path(opts.rules.as_deref(), scenario.rules.as_deref()));
+                    let (path, set) =
+                        RulesCache::new(opts.rules.as_deref()).for_scenario(&scenario)?;
+                    Session::run(scenario, path, set, |n| done.store(n, Ordering::Relaxed))
                 });
             let _ = tx.send(Msg::Loaded {
                 result: Box::new(result),
