@@ -95,7 +95,7 @@ pub fn export<S: Store>(
 
 fn line(r: &Recorded) -> Value {
     let e = &r.event;
-    let d = &r.decision;
+    let d = &r.decision.verdict;
     let mut m = Map::new();
     m.insert("user_id".into(), json!(e.user_id));
     m.insert("event_type".into(), json!(e.event_type));

@@ -253,19 +253,13 @@ pub struct Recorded {
     pub decision: AuditEntry,
 }
 
-/// One line of a user's audit (SPEC §5).
+/// One line of a user's audit (SPEC §5): the stored decision for an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     pub event_id: i64,
     pub event_type: String,
     pub event_timestamp: DateTime<Utc>,
-    pub matched_rule: Option<Arc<str>>,
-    pub action_type: DecisionAction,
-    pub template_name: Option<Arc<str>>,
-    pub channel: Option<Channel>,
-    pub outcome: Outcome,
-    pub reason: String,
-    pub reason_code: ReasonCode,
+    pub verdict: Verdict,
     pub decision_timestamp: DateTime<Utc>,
 }
 
@@ -328,16 +322,23 @@ impl AuditRow {
             event_id: id,
             event_type: self.event_type,
             event_timestamp: parse_ts(self.event_timestamp)?,
-            matched_rule: self.matched_rule.map(Into::into),
-            action_type: parse_column(id, "action_type", &self.action_type, DecisionAction::parse)?,
-            template_name: self.template_name.map(Into::into),
-            channel: self
-                .channel
-                .map(|c| parse_column(id, "channel", &c, Channel::parse))
-                .transpose()?,
-            outcome: parse_column(id, "outcome", &self.outcome, Outcome::parse)?,
-            reason: self.reason,
-            reason_code: parse_column(id, "reason_code", &self.reason_code, ReasonCode::parse)?,
+            verdict: Verdict {
+                matched_rule: self.matched_rule.map(Into::into),
+                action_type: parse_column(
+                    id,
+                    "action_type",
+                    &self.action_type,
+                    DecisionAction::parse,
+                )?,
+                template_name: self.template_name.map(Into::into),
+                channel: self
+                    .channel
+                    .map(|c| parse_column(id, "channel", &c, Channel::parse))
+                    .transpose()?,
+                outcome: parse_column(id, "outcome", &self.outcome, Outcome::parse)?,
+                reason: self.reason,
+                reason_code: parse_column(id, "reason_code", &self.reason_code, ReasonCode::parse)?,
+            },
             decision_timestamp: parse_ts(self.created_at)?,
         })
     }

@@ -135,7 +135,10 @@ fn pipeline_contract<S: Store>(store: S) {
     assert_eq!(p.provider.0.len(), 2);
     let audit = p.store.audit("w", None).unwrap();
     assert_eq!(
-        audit.iter().map(|a| a.outcome.as_str()).collect::<Vec<_>>(),
+        audit
+            .iter()
+            .map(|a| a.verdict.outcome.as_str())
+            .collect::<Vec<_>>(),
         ["allow", "suppress", "allow"]
     );
     assert_eq!(
@@ -153,7 +156,7 @@ fn pipeline_contract<S: Store>(store: S) {
     let mut seen = Vec::new();
     p.store
         .recorded(Some("w"), &mut |r| {
-            seen.push((r.event_id, r.decision.outcome));
+            seen.push((r.event_id, r.decision.verdict.outcome));
             Ok(())
         })
         .unwrap();

@@ -29,6 +29,7 @@ use crate::event::{Event, EventInput};
         DecisionResponse,
         AuditResponse,
         AuditEntryBody,
+        VerdictBody,
         HealthResponse,
         ValidationErrors,
         ValidationError

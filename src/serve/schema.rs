@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::writer::Decided;
+use crate::engine::Verdict;
 use crate::event::{Event, format_ts};
 use crate::pipeline::DeliveryStatus;
 use crate::store::AuditEntry;
@@ -40,6 +41,17 @@ pub struct DecisionResponse {
     pub event_id: i64,
     pub user_id: String,
     pub event_type: String,
+    #[serde(flatten)]
+    pub decision: VerdictBody,
+    /// For a delivery: `delivered` once its `messages.txt` line is written, `pending` while
+    /// the decision is recorded but the line waits (the service writes it as soon as it
+    /// can, exactly once); null for other decisions.
+    pub delivery_status: Option<DeliveryStatus>,
+}
+
+/// A decision's fields, as the API writes them.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VerdictBody {
     pub matched_rule: Option<String>,
     /// `send`, `alert` or `none`.
     pub action_type: String,
@@ -49,10 +61,20 @@ pub struct DecisionResponse {
     pub outcome: String,
     pub reason: String,
     pub reason_code: String,
-    /// For a delivery: `delivered` once its `messages.txt` line is written, `pending` while
-    /// the decision is recorded but the line waits (the service writes it as soon as it
-    /// can, exactly once); null for other decisions.
-    pub delivery_status: Option<DeliveryStatus>,
+}
+
+impl From<Verdict> for VerdictBody {
+    fn from(v: Verdict) -> Self {
+        VerdictBody {
+            matched_rule: v.matched_rule.map(|r| r.to_string()),
+            action_type: v.action_type.to_string(),
+            template_name: v.template_name.map(|t| t.to_string()),
+            channel: v.channel.map(|c| c.to_string()),
+            outcome: v.outcome.to_string(),
+            reason: v.reason,
+            reason_code: v.reason_code.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -90,18 +112,11 @@ pub struct ValidationError {
 
 impl DecisionResponse {
     pub fn new(event: &Event, d: Decided) -> DecisionResponse {
-        let v = d.verdict;
         DecisionResponse {
             event_id: d.event_id,
             user_id: event.user_id.clone(),
             event_type: event.event_type.clone(),
-            matched_rule: v.matched_rule.map(|r| r.to_string()),
-            action_type: v.action_type.to_string(),
-            template_name: v.template_name.map(|t| t.to_string()),
-            channel: v.channel.map(|c| c.to_string()),
-            outcome: v.outcome.to_string(),
-            reason: v.reason,
-            reason_code: v.reason_code.to_string(),
+            decision: d.verdict.into(),
             delivery_status: d.delivery,
         }
     }
@@ -114,15 +129,8 @@ pub struct AuditEntryBody {
     pub event_type: String,
     #[schema(format = DateTime)]
     pub event_timestamp: String,
-    pub matched_rule: Option<String>,
-    /// `send`, `alert` or `none`.
-    pub action_type: String,
-    pub template_name: Option<String>,
-    pub channel: Option<String>,
-    /// `allow`, `suppress`, `alert` or `none`.
-    pub outcome: String,
-    pub reason: String,
-    pub reason_code: String,
+    #[serde(flatten)]
+    pub decision: VerdictBody,
     #[schema(format = DateTime)]
     pub decision_timestamp: String,
 }
@@ -133,13 +141,7 @@ impl From<AuditEntry> for AuditEntryBody {
             event_id: e.event_id,
             event_type: e.event_type,
             event_timestamp: format_ts(e.event_timestamp),
-            matched_rule: e.matched_rule.map(|r| r.to_string()),
-            action_type: e.action_type.to_string(),
-            template_name: e.template_name.map(|t| t.to_string()),
-            channel: e.channel.map(|c| c.to_string()),
-            outcome: e.outcome.to_string(),
-            reason: e.reason,
-            reason_code: e.reason_code.to_string(),
+            decision: e.verdict.into(),
             decision_timestamp: format_ts(e.decision_timestamp),
         }
     }
