@@ -186,7 +186,7 @@ fn baseline(scenario: &Scenario, results: &[EventResult], store: SqliteStore) ->
                     v.reason,
                     v.reason_code.as_str(),
                     v.template_name,
-                    v.channel.map(|c| c.as_str()),
+                    v.channel.map(workbench::rules::Channel::as_str),
                     ts
                 ])
                 .unwrap();
@@ -197,7 +197,7 @@ fn baseline(scenario: &Scenario, results: &[EventResult], store: SqliteStore) ->
                             id,
                             ts,
                             v.template_name,
-                            v.channel.map(|c| c.as_str()),
+                            v.channel.map(workbench::rules::Channel::as_str),
                             format!("rule:{}", v.matched_rule.as_deref().unwrap_or_default()),
                             ts
                         ])

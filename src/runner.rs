@@ -44,13 +44,12 @@ pub fn run<S: Store, P: Provider>(
     let mut types: HashMap<String, Arc<str>> = HashMap::new();
     for (i, step) in scenario.steps()?.enumerate() {
         let step = step?;
-        let event_type = match types.get(&step.event.event_type) {
-            Some(t) => t.clone(),
-            None => {
-                let t: Arc<str> = step.event.event_type.as_str().into();
-                types.insert(step.event.event_type.clone(), t.clone());
-                t
-            }
+        let event_type = if let Some(t) = types.get(&step.event.event_type) {
+            t.clone()
+        } else {
+            let t: Arc<str> = step.event.event_type.as_str().into();
+            types.insert(step.event.event_type.clone(), t.clone());
+            t
         };
         let p = pipeline.process(rules, &step.event, step.received_at)?;
         let shadowed = p.decision.trace.shadowed().map(|r| r.rule as u16).collect();

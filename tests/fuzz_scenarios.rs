@@ -93,7 +93,7 @@ fn swaps(jsonl: bool, huge: &str, deep_seq: &str, deep_map: &str) -> Vec<String>
         "\"\\u0085\"",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(std::string::ToString::to_string)
     .collect();
     if !jsonl {
         v.extend(["~", "!!binary aGk=", "&a x", "*a", "|\n  x", "? [a]"].map(String::from));
@@ -105,7 +105,7 @@ fn swaps(jsonl: bool, huge: &str, deep_seq: &str, deep_map: &str) -> Vec<String>
     ]);
     v.extend(TIMESTAMPS.iter().map(|t| format!("\"{t}\"")));
     if !jsonl {
-        v.extend(TIMESTAMPS.iter().map(|t| t.to_string()));
+        v.extend(TIMESTAMPS.iter().map(std::string::ToString::to_string));
     }
     v
 }
@@ -278,9 +278,12 @@ fn mutated_scenarios_load_or_fail_with_a_position() {
 fn every_extreme_timestamp_and_type_swap() {
     let dir = tempfile::tempdir().unwrap();
     let (mut loaded, mut refused) = (0, 0);
-    let mut try_one = |ext: &str, bytes: &[u8]| match check(dir.path(), ext, bytes) {
-        true => loaded += 1,
-        false => refused += 1,
+    let mut try_one = |ext: &str, bytes: &[u8]| {
+        if check(dir.path(), ext, bytes) {
+            loaded += 1
+        } else {
+            refused += 1
+        }
     };
     let stamps = |k: &str| KEYS.iter().position(|key| *key == k).unwrap();
     for (ext, src) in BUNDLED.iter() {

@@ -126,6 +126,6 @@ fn the_service_rides_out_a_database_outage() {
         .filter_map(|l| l.split(" | ").find_map(|f| f.strip_prefix("event_id=")))
         .map(|id| id.parse().unwrap())
         .collect();
-    ids.sort();
+    ids.sort_unstable();
     assert_eq!(ids, sent, "every delivery in messages.txt exactly once");
 }

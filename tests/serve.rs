@@ -279,7 +279,7 @@ fn every_answered_delivery_survives_sigkill_exactly_once() {
     let lines = s.messages();
     assert_eq!(lines.len() as i64, allowed);
     let mut ids: Vec<&str> = lines.iter().filter_map(|l| l.split(" | ").nth(4)).collect();
-    ids.sort();
+    ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len() as i64, allowed, "no line twice");
 }

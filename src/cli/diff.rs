@@ -78,7 +78,7 @@ pub fn diff(args: DiffArgs) -> color_eyre::Result<ExitCode> {
             Format::Json => diff::json(&diffs),
         }
     );
-    let changed: usize = diffs.iter().map(|d| d.changed()).sum();
+    let changed: usize = diffs.iter().map(workbench::diff::FileDiff::changed).sum();
     Ok(if args.fail_on_change && changed > 0 {
         ExitCode::from(1)
     } else {

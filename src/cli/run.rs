@@ -99,7 +99,7 @@ pub fn run(args: RunArgs) -> color_eyre::Result<ExitCode> {
     };
     match &args.output {
         Some(p) => {
-            std::fs::write(p, out).wrap_err_with(|| format!("cannot write `{}`", p.display()))?
+            std::fs::write(p, out).wrap_err_with(|| format!("cannot write `{}`", p.display()))?;
         }
         None => print!("{out}"),
     }
@@ -119,7 +119,7 @@ fn run_one<S: Store>(
     let bar = progress_bar(scenario);
     let mut pipeline = Pipeline::new(store, &mut **provider);
     let results = runner::run(scenario, rules, &mut pipeline, |n| {
-        bar.set_position(n as u64)
+        bar.set_position(n as u64);
     })
     .wrap_err_with(|| format!("running `{}`", scenario.path.display()))?;
     bar.finish_and_clear();

@@ -60,7 +60,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let mut loc = vec![json!("body")];
-        for seg in e.path().iter() {
+        for seg in e.path() {
             match seg {
                 Segment::Seq { index } => loc.push(json!(index)),
                 Segment::Map { key } => loc.push(json!(key)),

@@ -43,11 +43,17 @@ pub struct HealthState {
 
 impl Health {
     pub fn get(&self) -> HealthState {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn update(&self, f: impl FnOnce(&mut HealthState)) {
-        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()));
+        f(&mut self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner));
     }
 }
 
@@ -101,7 +107,10 @@ impl SharedMessages {
 
 impl Provider for SharedMessages {
     fn deliver(&mut self, m: &Message) -> std::io::Result<()> {
-        let mut f = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut f = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         f.deliver(m)?;
         f.flush()
     }
@@ -188,7 +197,7 @@ const RETRY_EVERY: Duration = Duration::from_millis(500);
 /// The next job: waits for one (at most `wait`, when given); with `wait == Some(ZERO)` only
 /// takes one already queued. `Err` when every handle is gone.
 fn next(rx: &Mutex<Receiver<Job>>, wait: Option<Duration>) -> Result<Option<Job>, ()> {
-    let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+    let rx = rx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     match wait {
         None => rx.recv().map(Some).map_err(|_| ()),
         Some(d) if d.is_zero() => match rx.try_recv() {

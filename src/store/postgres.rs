@@ -79,8 +79,10 @@ impl PgStore {
     /// The schema version the database is at.
     pub fn version(&mut self) -> Result<i64, StoreError> {
         let (c, _) = self.ensure()?;
-        Ok(c.query_one("SELECT version FROM schema_version", &[])?
-            .get::<_, i32>(0) as i64)
+        Ok(i64::from(
+            c.query_one("SELECT version FROM schema_version", &[])?
+                .get::<_, i32>(0),
+        ))
     }
 }
 
@@ -88,12 +90,11 @@ fn migrate(c: &mut Client) -> Result<(), StoreError> {
     let mut tx = c.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
-    let found: i64 = match tx.query_opt("SELECT version FROM schema_version", &[])? {
-        Some(r) => r.get::<_, i32>(0) as i64,
-        None => {
-            tx.execute("INSERT INTO schema_version VALUES (0)", &[])?;
-            0
-        }
+    let found: i64 = if let Some(r) = tx.query_opt("SELECT version FROM schema_version", &[])? {
+        i64::from(r.get::<_, i32>(0))
+    } else {
+        tx.execute("INSERT INTO schema_version VALUES (0)", &[])?;
+        0
     };
     let known = MIGRATIONS.len() as i64;
     if found > known {

@@ -87,7 +87,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Command> {
         Action::PrevMark => jump_mark(app, false),
         Action::FocusNext => app.focus = Pane::ALL[(app.focus.index() + 1) % Pane::ALL.len()],
         Action::FocusPrev => {
-            app.focus = Pane::ALL[(app.focus.index() + Pane::ALL.len() - 1) % Pane::ALL.len()]
+            app.focus = Pane::ALL[(app.focus.index() + Pane::ALL.len() - 1) % Pane::ALL.len()];
         }
         Action::Rerun => return Some(Command::Rerun),
         Action::Baseline => app.take_baseline(),
@@ -106,8 +106,8 @@ pub fn wheel(app: &mut App, down: bool) {
 fn step(app: &mut App, delta: i64) {
     if app.focus != Pane::Events {
         let s = &mut app.scroll[app.focus.index()];
-        *s =
-            (i64::from(*s) + delta.signum() * delta.abs().min(10)).clamp(0, u16::MAX as i64) as u16;
+        *s = (i64::from(*s) + delta.signum() * delta.abs().min(10)).clamp(0, i64::from(u16::MAX))
+            as u16;
         return;
     }
     let target = (app.cursor as i64 + delta).clamp(0, app.view.len().saturating_sub(1) as i64);
@@ -146,7 +146,7 @@ fn find_user(app: &mut App, wanted: &str) -> Result<(), String> {
             .keys()
             .filter(|u| u.starts_with(wanted))
             .min()
-            .map(|u| u.to_string())
+            .map(std::string::ToString::to_string)
     };
     let Some(user) = user.filter(|_| !wanted.is_empty()) else {
         return Err(format!("no user `{wanted}`"));

@@ -68,9 +68,10 @@ fn external() -> Option<String> {
 /// Says, once per test binary and past the test harness' output capture, that the PostgreSQL
 /// tests are skipped and how to run them; under `WORKBENCH_REQUIRE_PG=1` fails the test instead.
 pub fn skipped(why: &str) {
-    if std::env::var("WORKBENCH_REQUIRE_PG").is_ok_and(|v| v == "1") {
-        panic!("WORKBENCH_REQUIRE_PG=1 and the PostgreSQL tests cannot run: {why}; {HOW}");
-    }
+    assert!(
+        !std::env::var("WORKBENCH_REQUIRE_PG").is_ok_and(|v| v == "1"),
+        "WORKBENCH_REQUIRE_PG=1 and the PostgreSQL tests cannot run: {why}; {HOW}"
+    );
     note_once(&format!("PostgreSQL tests skipped: {why}; {HOW}"));
 }
 

@@ -91,19 +91,18 @@ pub fn start_in(
             sink.lock().unwrap().push(line);
         }
     });
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(addr) => Ok(Server {
+    if let Ok(addr) = rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(Server {
             watchdog: watchdog(child.id(), dir.path()),
             child,
             base: format!("http://{addr}"),
             dir: Some(dir),
             log,
-        }),
-        Err(_) => {
-            let status = child.wait().unwrap();
-            std::thread::sleep(Duration::from_millis(100));
-            Err(format!("{status}: {}", log.lock().unwrap().join("\n")))
-        }
+        })
+    } else {
+        let status = child.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        Err(format!("{status}: {}", log.lock().unwrap().join("\n")))
     }
 }
 

@@ -62,7 +62,7 @@ pub struct History<'r> {
     pub deliveries: Vec<(&'r str, Window, Option<Delivery>)>,
 }
 
-impl<'r> History<'r> {
+impl History<'_> {
     fn prior(&self, event_type: &str) -> Option<PriorEvent> {
         self.priors
             .iter()

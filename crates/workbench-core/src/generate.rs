@@ -106,7 +106,7 @@ fn pick_type(rng: &mut fastrand::Rng, s: &mut UserState) -> &'static str {
 }
 
 fn properties(rng: &mut fastrand::Rng, s: &UserState, event_type: &str) -> Map<String, Value> {
-    let amount = (rng.u32(500..50_000) as f64) / 100.0;
+    let amount = f64::from(rng.u32(500..50_000)) / 100.0;
     let currency = ["USD", "EUR", "GBP"][rng.usize(0..3)];
     let v = match event_type {
         "payment_failed" => {

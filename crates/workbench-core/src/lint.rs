@@ -60,7 +60,7 @@ fn conjuncts(c: Option<&Condition>) -> Vec<&Condition> {
             Condition::All(kids) => kids.iter().for_each(|k| walk(k, seen, out)),
             other => {
                 if seen.insert(format!("{other:?}")) {
-                    out.push(other)
+                    out.push(other);
                 }
             }
         }
@@ -213,7 +213,7 @@ fn num(v: &Option<Value>) -> Option<f64> {
 
 /// Whether two tests on the same path can never hold together.
 fn clash(x: &FieldTest, y: &FieldTest) -> bool {
-    use Operator::*;
+    use Operator::{Equals, Exists, Gt, Gte, In, Lt, Lte, NotEquals, NotExists, NotIn};
     let (a, b) = if rank(x.op) <= rank(y.op) {
         (x, y)
     } else {

@@ -72,7 +72,7 @@ pub fn rule_stats(rules: &RuleSet, results: &[EventResult]) -> (Vec<RuleStats>, 
         .collect();
     let mut unmatched = 0;
     for r in results {
-        for &i in r.shadowed.iter() {
+        for &i in &r.shadowed {
             if let Some(s) = stats.get_mut(i as usize) {
                 s.shadowed += 1;
             }
@@ -119,16 +119,15 @@ impl Coverage {
 pub fn coverage(runs: &[FileRun]) -> Vec<Coverage> {
     let mut out: Vec<(PathBuf, Vec<bool>, Arc<RuleSet>)> = Vec::new();
     for run in runs {
-        let i = match out.iter().position(|(p, _, _)| *p == run.rules_path) {
-            Some(i) => i,
-            None => {
-                out.push((
-                    run.rules_path.clone(),
-                    vec![false; run.rules.rules.len()],
-                    run.rules.clone(),
-                ));
-                out.len() - 1
-            }
+        let i = if let Some(i) = out.iter().position(|(p, _, _)| *p == run.rules_path) {
+            i
+        } else {
+            out.push((
+                run.rules_path.clone(),
+                vec![false; run.rules.rules.len()],
+                run.rules.clone(),
+            ));
+            out.len() - 1
         };
         let (stats, _) = rule_stats(&run.rules, &run.results);
         for (seen, s) in out[i].1.iter_mut().zip(stats) {

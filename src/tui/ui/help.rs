@@ -11,27 +11,24 @@ use crate::tui::keys::KEYS;
 
 pub fn bar(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let t = app.theme;
-    let line = match &app.mode {
-        Mode::FindUser { input, error } => {
-            let mut spans = vec![
-                Span::styled(" find user: ", t.key()),
-                Span::raw(format!("{input}▏")),
-                Span::styled("  Enter jump  Esc cancel", t.dim()),
-            ];
-            if let Some(e) = error {
-                spans.push(Span::styled(format!("  {e}"), t.error()));
-            }
-            Line::from(spans)
+    let line = if let Mode::FindUser { input, error } = &app.mode {
+        let mut spans = vec![
+            Span::styled(" find user: ", t.key()),
+            Span::raw(format!("{input}▏")),
+            Span::styled("  Enter jump  Esc cancel", t.dim()),
+        ];
+        if let Some(e) = error {
+            spans.push(Span::styled(format!("  {e}"), t.error()));
         }
-        _ => {
-            let mut spans = vec![Span::raw(" ")];
-            for entry in KEYS.iter().filter_map(|b| b.bar) {
-                let (keys, what) = entry.split_once(' ').unwrap_or((entry, ""));
-                spans.push(Span::styled(keys, t.key()));
-                spans.push(Span::raw(format!(" {what}  ")));
-            }
-            Line::from(spans)
+        Line::from(spans)
+    } else {
+        let mut spans = vec![Span::raw(" ")];
+        for entry in KEYS.iter().filter_map(|b| b.bar) {
+            let (keys, what) = entry.split_once(' ').unwrap_or((entry, ""));
+            spans.push(Span::styled(keys, t.key()));
+            spans.push(Span::raw(format!(" {what}  ")));
         }
+        Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), area);
 }

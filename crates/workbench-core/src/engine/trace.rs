@@ -63,7 +63,7 @@ pub struct SuppressionTrace<'r> {
     pub earlier: Option<Delivery>,
 }
 
-impl<'r> CondTrace<'r> {
+impl CondTrace<'_> {
     pub fn result(&self) -> bool {
         match self {
             CondTrace::Field { result, .. } | CondTrace::Prior { result, .. } => *result,

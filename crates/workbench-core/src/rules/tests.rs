@@ -60,7 +60,7 @@ fn the_seed_readme_format_loads_unchanged() {
 "#;
     let rules = load(src).unwrap();
     assert_eq!(rules.rules[0].suppression, Suppression::OncePerCalendarDay);
-    let wrapped = format!("rules:\n{}", src.replace("\n", "\n  "));
+    let wrapped = format!("rules:\n{}", src.replace('\n', "\n  "));
     assert_eq!(load(&wrapped).unwrap().rules.len(), 1);
 }
 

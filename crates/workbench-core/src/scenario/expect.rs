@@ -165,7 +165,7 @@ mod tests {
         let e: Expect = serde_json::from_str(r#"{"matched_rule": null}"#).unwrap();
         assert_eq!(e.matched_rule, Some(None));
         assert!(e.check(&verdict()).is_empty());
-        let e: Expect = serde_json::from_str(r#"{}"#).unwrap();
+        let e: Expect = serde_json::from_str(r"{}").unwrap();
         assert!(e.check(&verdict()).is_empty());
     }
 
