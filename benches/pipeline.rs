@@ -2,6 +2,16 @@
 //! against raw SQLite inserts of the same rows. `cargo bench --bench pipeline`;
 //! `BENCH_EVENTS` / `BENCH_USERS` scale it. Prints one table; see BENCHMARKS.md.
 
+// Test code: counts are small, fixtures are built inline and passed by value.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::needless_pass_by_value,
+    clippy::format_collect
+)]
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -53,12 +53,12 @@ pub fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Tui(tui::TuiArgs::default())) {
         Command::Tui(a) => tui::tui(a),
         Command::Explain(a) => explain::explain(a),
-        Command::Run(a) => run::run(a),
+        Command::Run(a) => run::run(&a),
         Command::Check(a) => check::check(a),
-        Command::Diff(a) => diff::diff(a),
+        Command::Diff(a) => diff::diff(&a),
         Command::Import(a) => import::import(a),
         Command::Serve(a) => serve::serve(a),
-        Command::Gen(a) => generate::generate(a),
+        Command::Gen(a) => generate::generate(&a),
     };
     match result {
         Ok(code) => code,

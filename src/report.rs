@@ -10,6 +10,7 @@ pub use text::text;
 
 use crate::results::{Coverage, EventResult, FileRun};
 use crate::scenario::Mismatch;
+use std::fmt::Write as _;
 
 /// What a report needs besides the runs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,10 +40,10 @@ pub fn coverage_text(c: &Coverage, opts: &Options) -> String {
                 None => n.clone(),
             })
             .collect();
-        s.push_str(&format!("; never matched: {}", names.join(", ")));
+        let _ = write!(s, "; never matched: {}", names.join(", "));
     }
     if let (true, Some(min)) = (opts.coverage_fails(c), opts.min_coverage) {
-        s.push_str(&format!(" — below the required {min}%"));
+        let _ = write!(s, " — below the required {min}%");
     }
     s
 }

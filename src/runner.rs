@@ -52,18 +52,23 @@ pub fn run<S: Store, P: Provider>(
             t
         };
         let p = pipeline.process(rules, &step.event, step.received_at)?;
-        let shadowed = p.decision.trace.shadowed().map(|r| r.rule as u16).collect();
+        let shadowed = p
+            .decision
+            .trace
+            .shadowed()
+            .map(|r| u16::try_from(r.rule).unwrap_or(u16::MAX))
+            .collect();
         let verdict = p.decision.verdict;
         let mismatches = step.expect.as_ref().map(|e| {
             let mut m = e.check(&verdict);
             for m in &mut m {
-                m.line = step.line_of(m.key) as u32;
+                m.line = u32::try_from(step.line_of(m.key)).unwrap_or(u32::MAX);
             }
             m
         });
         out.push(EventResult {
-            step: i as u32,
-            line: step.line as u32,
+            step: u32::try_from(i).unwrap_or(u32::MAX),
+            line: u32::try_from(step.line).unwrap_or(u32::MAX),
             name: step.name.map(String::into_boxed_str),
             event_type,
             user_id: step.event.user_id.into(),

@@ -84,7 +84,7 @@ impl Service {
                     retries: 0,
                 };
                 Ok(Service {
-                    writer: Writer::start(vec![pipeline], rules, mode),
+                    writer: Writer::start(vec![pipeline], &rules, mode),
                     recovered,
                 })
             }
@@ -104,7 +104,7 @@ impl Service {
                     retries: 3,
                 };
                 Ok(Service {
-                    writer: Writer::start(pipelines, rules, mode),
+                    writer: Writer::start(pipelines, &rules, mode),
                     recovered,
                 })
             }

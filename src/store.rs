@@ -120,13 +120,13 @@ pub enum Durability {
 /// A stored timestamp back to a UTC time. Accepts the years past 9999 that databases written
 /// before the input limits of SPEC §8 may hold (`+10000-01-01T00:59:59Z`), so that such a
 /// database stays readable.
-pub(crate) fn parse_ts(s: String) -> Result<DateTime<Utc>, StoreError> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&s) {
+pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
     let offset = s
         .strip_suffix('Z')
-        .map_or_else(|| s.clone(), |rest| format!("{rest}+00:00"));
+        .map_or_else(|| s.to_string(), |rest| format!("{rest}+00:00"));
     chrono::DateTime::parse_from_str(&offset, "%Y-%m-%dT%H:%M:%S%.f%:z")
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("timestamp `{s}`: {e}")))
@@ -283,7 +283,7 @@ impl SendRow {
         Ok(SendRequest {
             event_id: id,
             user_id: self.user_id,
-            event_timestamp: parse_ts(self.event_timestamp)?,
+            event_timestamp: parse_ts(&self.event_timestamp)?,
             template_name: self.template_name.into(),
             channel: parse_column(id, "channel", &self.channel, Channel::parse)?,
             rule: self
@@ -321,7 +321,7 @@ impl AuditRow {
         Ok(AuditEntry {
             event_id: id,
             event_type: self.event_type,
-            event_timestamp: parse_ts(self.event_timestamp)?,
+            event_timestamp: parse_ts(&self.event_timestamp)?,
             verdict: Verdict {
                 matched_rule: self.matched_rule.map(Into::into),
                 action_type: parse_column(
@@ -339,7 +339,7 @@ impl AuditRow {
                 reason: self.reason,
                 reason_code: parse_column(id, "reason_code", &self.reason_code, ReasonCode::parse)?,
             },
-            decision_timestamp: parse_ts(self.created_at)?,
+            decision_timestamp: parse_ts(&self.created_at)?,
         })
     }
 }

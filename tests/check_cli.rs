@@ -1,8 +1,19 @@
 //! `workbench check` end to end: hostile rules files fail fast with exit 2, lints against
 //! scenarios, counts, and the scenarios it looks at by default.
 
+// Test code: counts are small, fixtures are built inline and passed by value.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::needless_pass_by_value,
+    clippy::format_collect
+)]
+
 mod common;
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -163,9 +174,10 @@ fn ten_thousand_rules_with_one_trigger_check_in_seconds() {
     let dir = tempfile::tempdir().unwrap();
     let mut src = String::from("rules:\n");
     for i in 0..10_000 {
-        src.push_str(&format!(
+        let _ = write!(
+            src,
             "  - name: r{i}\n    trigger: {{event_type: payment_failed}}\n    conditions: {{field: properties.attempt_number, operator: equals, value: {i}}}\n    action: {{type: send, template_name: T, delivery_method: email}}\n"
-        ));
+        );
     }
     src.push_str("templates:\n  T: text\n");
     std::fs::write(dir.path().join("r.yaml"), src).unwrap();

@@ -3,6 +3,16 @@
 //! one line naming the file (and a position when the YAML had one), and `check` exits 0, 1 or
 //! 2, never 101.
 
+// Test code: counts are small, fixtures are built inline and passed by value.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::needless_pass_by_value,
+    clippy::format_collect
+)]
+
 mod common;
 
 use std::path::Path;

@@ -3,6 +3,16 @@
 //! error that names the file and where in it; through `workbench run` they exit 0, 1 or 2 and
 //! an exit 2 writes no report.
 
+// Test code: counts are small, fixtures are built inline and passed by value.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::needless_pass_by_value,
+    clippy::format_collect
+)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -280,9 +290,9 @@ fn every_extreme_timestamp_and_type_swap() {
     let (mut loaded, mut refused) = (0, 0);
     let mut try_one = |ext: &str, bytes: &[u8]| {
         if check(dir.path(), ext, bytes) {
-            loaded += 1
+            loaded += 1;
         } else {
-            refused += 1
+            refused += 1;
         }
     };
     let stamps = |k: &str| KEYS.iter().position(|key| *key == k).unwrap();

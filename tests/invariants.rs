@@ -1,6 +1,16 @@
 //! Property tests over generated streams: suppression is never beaten, every event gets
 //! exactly one decision, and reported outcomes match the rows written.
 
+// Test code: counts are small, fixtures are built inline and passed by value.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::needless_pass_by_value,
+    clippy::format_collect
+)]
+
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 

@@ -1,6 +1,16 @@
 //! `workbench serve` on PostgreSQL: two instances on one database, against a real server (the
 //! test binary's throwaway cluster, or `WORKBENCH_PG`).
 
+// Test code: counts are small, fixtures are built inline and passed by value.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::needless_pass_by_value,
+    clippy::format_collect
+)]
+
 mod common;
 
 use std::sync::Arc;

@@ -2,6 +2,16 @@
 //! HTTP: every endpoint, each 4xx, configuration precedence, a bad rules file, concurrency,
 //! SIGKILL and SIGTERM.
 
+// Test code: counts are small, fixtures are built inline and passed by value.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::needless_pass_by_value,
+    clippy::format_collect
+)]
+
 mod common;
 
 use std::process::Command;

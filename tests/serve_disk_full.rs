@@ -3,6 +3,16 @@
 //! past it fails with `EFBIG` as one on a full disk fails with `ENOSPC`. First under
 //! `messages.txt`, then under the database.
 
+// Test code: counts are small, fixtures are built inline and passed by value.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::needless_pass_by_value,
+    clippy::format_collect
+)]
+
 mod common;
 
 use std::process::Command;

@@ -1,6 +1,16 @@
 //! `serve` against hostile clients (SPEC §8): out-of-range and forged fields, raw HTTP with
 //! oversized or slow requests, and one user's broken history in a commit group.
 
+// Test code: counts are small, fixtures are built inline and passed by value.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::needless_pass_by_value,
+    clippy::format_collect
+)]
+
 mod common;
 
 use std::io::{Read, Write};

@@ -35,7 +35,7 @@ enum Format {
     Json,
 }
 
-pub fn diff(args: DiffArgs) -> color_eyre::Result<ExitCode> {
+pub fn diff(args: &DiffArgs) -> color_eyre::Result<ExitCode> {
     // Every rules version is loaded first, each file and git revision once: nothing runs on
     // bad input.
     let planned = plan::load(&args.scenarios, args.rules.as_deref())?;

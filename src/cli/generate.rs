@@ -25,7 +25,7 @@ pub struct GenArgs {
     out: Option<PathBuf>,
 }
 
-pub fn generate(a: GenArgs) -> color_eyre::Result<ExitCode> {
+pub fn generate(a: &GenArgs) -> color_eyre::Result<ExitCode> {
     let spec = GenSpec {
         users: a.users,
         events: a.events,

@@ -50,7 +50,7 @@ enum Format {
     Junit,
 }
 
-pub fn run(args: RunArgs) -> color_eyre::Result<ExitCode> {
+pub fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
     // Every input is loaded and validated before anything runs.
     let plan = plan::load(&args.scenarios, args.rules.as_deref())?;
     let mut provider: Box<dyn Provider> = match &args.messages {

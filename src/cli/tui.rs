@@ -30,7 +30,7 @@ pub fn tui(args: TuiArgs) -> color_eyre::Result<ExitCode> {
             "the workbench needs a terminal; use `workbench run` or `workbench explain` for text"
         ));
     }
-    workbench::tui::run(workbench::tui::Options {
+    workbench::tui::run(&workbench::tui::Options {
         scenario,
         rules: args.rules,
     })?;

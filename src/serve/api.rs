@@ -37,11 +37,11 @@ use crate::event::{Event, EventInput};
 )]
 pub struct ApiDoc;
 
-fn unavailable(e: Unavailable) -> Response {
+fn unavailable(e: &Unavailable) -> Response {
     tracing::error!(error = %e, "request failed");
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({"detail": e.0})),
+        Json(json!({"detail": &e.0})),
     )
         .into_response()
 }
@@ -72,7 +72,7 @@ pub async fn post_event(State(writer): State<WriterHandle>, body: Body) -> Respo
     let event = Event::from(input);
     match writer.process(event.clone()).await {
         Ok(d) => Json(DecisionResponse::new(&event, d)).into_response(),
-        Err(e) => unavailable(e),
+        Err(e) => unavailable(&e),
     }
 }
 
@@ -101,7 +101,7 @@ pub async fn audit(
         Ok(Path(u)) => u,
         Err(r) => {
             return rejection::invalid(
-                vec![json!("path"), json!("user_id")],
+                &[json!("path"), json!("user_id")],
                 &r.body_text(),
                 "value_error",
             );
@@ -110,7 +110,7 @@ pub async fn audit(
     let q = match q {
         Ok(Query(q)) => q,
         Err(r) => {
-            return rejection::invalid(vec![json!("query")], &r.body_text(), "value_error");
+            return rejection::invalid(&[json!("query")], &r.body_text(), "value_error");
         }
     };
     let limit = match q.limit.as_deref().map(str::parse::<usize>) {
@@ -118,7 +118,7 @@ pub async fn audit(
         Some(Ok(n)) => Some(n),
         Some(Err(_)) => {
             return rejection::invalid(
-                vec![json!("query"), json!("limit")],
+                &[json!("query"), json!("limit")],
                 "Input should be a non-negative integer",
                 "int_parsing",
             );
@@ -130,7 +130,7 @@ pub async fn audit(
             decisions: entries.into_iter().map(AuditEntryBody::from).collect(),
         })
         .into_response(),
-        Err(e) => unavailable(e),
+        Err(e) => unavailable(&e),
     }
 }
 

@@ -14,7 +14,7 @@ use super::BODY_LIMIT;
 use super::http::BODY_TIMEOUT;
 
 /// A 422 with one error.
-pub fn invalid(loc: Vec<Value>, msg: &str, kind: &str) -> Response {
+pub fn invalid(loc: &[Value], msg: &str, kind: &str) -> Response {
     (
         StatusCode::UNPROCESSABLE_ENTITY,
         Json(json!({"detail": [{"loc": loc, "msg": msg, "type": kind}]})),
@@ -52,7 +52,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first.is_some_and(|b| *b == b'[') {
         return Err(invalid(
-            vec![json!("body")],
+            &[json!("body")],
             "Input should be a JSON object",
             "model_attributes_type",
         ));
@@ -77,7 +77,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
             .to_string();
         if inner.is_syntax() || inner.is_eof() {
             return invalid(
-                vec![json!("body"), json!(inner.column())],
+                &[json!("body"), json!(inner.column())],
                 &format!("JSON decode error: {text}"),
                 "json_invalid",
             );
@@ -87,14 +87,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
             .and_then(|r| r.strip_suffix('`'))
         {
             loc.push(json!(field));
-            return invalid(loc, "Field required", "missing");
+            return invalid(&loc, "Field required", "missing");
         }
         let kind = if text.starts_with("invalid type") {
             "type_error"
         } else {
             "value_error"
         };
-        invalid(loc, &text, kind)
+        invalid(&loc, &text, kind)
     })?;
     de.end().map_err(|e| {
         let text = e.to_string();
@@ -104,7 +104,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
             .unwrap_or_default()
             .to_string();
         invalid(
-            vec![json!("body"), json!(e.column())],
+            &[json!("body"), json!(e.column())],
             &format!("JSON decode error: {text}"),
             "json_invalid",
         )

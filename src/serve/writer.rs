@@ -120,7 +120,7 @@ impl Writer {
     /// One writer thread per pipeline, all serving one queue.
     pub fn start<S: Store + Send + 'static>(
         pipelines: Vec<Pipeline<S, SharedMessages>>,
-        rules: Arc<RuleSet>,
+        rules: &Arc<RuleSet>,
         mode: Mode,
     ) -> Writer {
         let (tx, rx) = channel();

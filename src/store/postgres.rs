@@ -54,6 +54,7 @@ impl PgStore {
         Ok(store)
     }
 
+    #[must_use]
     pub fn with_outbox(mut self, outbox: &str) -> PgStore {
         self.outbox = outbox.to_string();
         self
@@ -96,11 +97,15 @@ fn migrate(c: &mut Client) -> Result<(), StoreError> {
         tx.execute("INSERT INTO schema_version VALUES (0)", &[])?;
         0
     };
-    let known = MIGRATIONS.len() as i64;
+    let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
     if found > known {
         return Err(StoreError::TooNew { found, known });
     }
-    for (i, m) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    for (i, m) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(usize::MAX))
+    {
         tx.batch_execute(m.postgres)?;
         if i + 1 == EVENT_US_VERSION {
             let rows = tx.query(
@@ -110,10 +115,11 @@ fn migrate(c: &mut Client) -> Result<(), StoreError> {
             let update = tx.prepare("UPDATE send_requests SET event_us = $2 WHERE id = $1")?;
             for r in rows {
                 let id: i64 = r.get(0);
-                tx.execute(&update, &[&id, &micros(parse_ts(r.get(1))?)])?;
+                tx.execute(&update, &[&id, &micros(parse_ts(r.get::<_, &str>(1))?)])?;
             }
         }
-        tx.execute("UPDATE schema_version SET version = $1", &[&(i as i32 + 1)])?;
+        let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
+        tx.execute("UPDATE schema_version SET version = $1", &[&version])?;
     }
     tx.commit()?;
     Ok(())
@@ -193,7 +199,7 @@ impl Store for PgStore {
             each(Recorded {
                 event_id,
                 event,
-                created_at: parse_ts(r.get(11))?,
+                created_at: parse_ts(r.get::<_, &str>(11))?,
                 decision,
             })?;
         }
@@ -262,7 +268,7 @@ fn load_event<C: ::postgres::GenericClient>(
     Ok(Some(Event {
         user_id: r.get(0),
         event_type: r.get(1),
-        event_timestamp: parse_ts(r.get(2))?,
+        event_timestamp: parse_ts(r.get::<_, &str>(2))?,
         properties: json(r.get(3))?,
         user_traits,
     }))
@@ -323,7 +329,7 @@ impl StoreTx for PgTx<'_> {
         row.map(|r| {
             Ok(PriorEvent {
                 event_id: r.get(0),
-                event_timestamp: parse_ts(r.get(1))?,
+                event_timestamp: parse_ts(r.get::<_, &str>(1))?,
             })
         })
         .transpose()
@@ -344,7 +350,7 @@ impl StoreTx for PgTx<'_> {
         row.map(|r| {
             Ok(Delivery {
                 event_id: r.get(0),
-                event_timestamp: parse_ts(r.get(1))?,
+                event_timestamp: parse_ts(r.get::<_, &str>(1))?,
             })
         })
         .transpose()

@@ -65,12 +65,14 @@ impl SqliteStore {
     }
 
     /// Name the messages file this store's deliveries are written to.
+    #[must_use]
     pub fn with_outbox(mut self, outbox: &str) -> SqliteStore {
         self.outbox = outbox.to_string();
         self
     }
 
     /// Commit every `size` events instead of every event (see [`Batch`]).
+    #[must_use]
     pub fn batched(mut self, size: usize) -> SqliteStore {
         self.batch.size = size.max(1);
         self
@@ -90,17 +92,25 @@ impl SqliteStore {
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let known = MIGRATIONS.len() as i64;
+    let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
     if found > known {
         return Err(StoreError::TooNew { found, known });
     }
-    for (i, m) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    for (i, m) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(usize::MAX))
+    {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(m.sqlite)?;
         if i + 1 == EVENT_US_VERSION {
             backfill_event_us(&tx)?;
         }
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(i + 1).unwrap_or(i64::MAX),
+        )?;
         tx.commit()?;
     }
     Ok(())
@@ -113,7 +123,7 @@ fn backfill_event_us(conn: &Connection) -> Result<(), StoreError> {
         .collect::<Result<_, _>>()?;
     let mut update = conn.prepare("UPDATE send_requests SET event_us = ?2 WHERE id = ?1")?;
     for (id, ts) in rows {
-        update.execute(params![id, micros(parse_ts(ts)?)])?;
+        update.execute(params![id, micros(parse_ts(&ts)?)])?;
     }
     Ok(())
 }
@@ -196,7 +206,7 @@ impl Store for SqliteStore {
         while let Some(r) = rows.next()? {
             let decision = audit_row(r)?.parse()?;
             let event_id = decision.event_id;
-            let created_at = parse_ts(r.get(11)?)?;
+            let created_at = parse_ts(&r.get::<_, String>(11)?)?;
             let event = load_event(&self.conn, event_id)?
                 .ok_or_else(|| StoreError::Corrupt(format!("decision {event_id} has no event")))?;
             each(Recorded {
@@ -302,7 +312,7 @@ fn load_event(conn: &Connection, id: i64) -> Result<Option<Event>, StoreError> {
     Ok(Some(Event {
         user_id,
         event_type,
-        event_timestamp: parse_ts(ts)?,
+        event_timestamp: parse_ts(&ts)?,
         properties: json(&props)?,
         user_traits,
     }))

@@ -40,7 +40,7 @@ pub struct Options {
     pub rules: Option<PathBuf>,
 }
 
-pub fn run(opts: Options) -> color_eyre::Result<()> {
+pub fn run(opts: &Options) -> color_eyre::Result<()> {
     let theme = Theme::from_env();
     let rules_guess = rules_path(opts.rules.as_deref(), None);
     let mut app = App::new(
@@ -50,21 +50,21 @@ pub fn run(opts: Options) -> color_eyre::Result<()> {
     );
     let (tx, rx) = mpsc::channel();
     let watched = Arc::new(Mutex::new(vec![absolute(&opts.scenario)]));
-    let mut watcher = watch(tx.clone(), watched.clone())?;
-    add_watch(&mut watcher, &watched, &opts.scenario);
+    let mut debouncer = watch(tx.clone(), watched.clone())?;
+    add_watch(&mut debouncer, &watched, &opts.scenario);
 
     let mut worker = Worker::default();
-    worker.start(&opts, tx.clone(), &mut app);
+    worker.start(opts, tx.clone(), &mut app);
 
     let mut terminal = Guard::enter()?;
     let result = event_loop(
         &mut terminal.0,
         &mut app,
         &rx,
-        &opts,
+        opts,
         &tx,
         &mut worker,
-        |rules| add_watch(&mut watcher, &watched, rules),
+        |rules| add_watch(&mut debouncer, &watched, rules),
     );
     drop(terminal);
     result

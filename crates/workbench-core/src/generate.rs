@@ -40,10 +40,13 @@ pub fn generate(spec: GenSpec, out: &mut impl Write) -> io::Result<()> {
     let users = spec.users.max(1);
     let mut state = vec![UserState::default(); users];
     let start: DateTime<Utc> = START.parse().expect("valid start");
-    let step_ms = (SPAN_DAYS * 86_400_000) / spec.events.max(1) as i64;
+    let step_ms = (SPAN_DAYS * 86_400_000) / i64::try_from(spec.events.max(1)).unwrap_or(i64::MAX);
     for i in 0..spec.events {
         let u = rng.usize(0..users);
-        let clock = start + Duration::milliseconds(step_ms * i as i64 + rng.i64(0..step_ms.max(1)));
+        let clock = start
+            + Duration::milliseconds(
+                step_ms * i64::try_from(i).unwrap_or(i64::MAX) + rng.i64(0..step_ms.max(1)),
+            );
         let s = &mut state[u];
         let mut ts = match s.last {
             Some(last) if last >= clock => last + Duration::seconds(rng.i64(1..600)),

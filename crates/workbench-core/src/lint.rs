@@ -160,9 +160,15 @@ fn all_nodes(c: &Condition) -> Vec<Vec<&Condition>> {
                 if top {
                     out.push(conjuncts(Some(c)));
                 }
-                kids.iter().for_each(|k| walk(k, false, out));
+                for k in kids {
+                    walk(k, false, out);
+                }
             }
-            Condition::Any(kids) => kids.iter().for_each(|k| walk(k, true, out)),
+            Condition::Any(kids) => {
+                for k in kids {
+                    walk(k, true, out);
+                }
+            }
             Condition::Not(k) => walk(k, true, out),
             _ => {}
         }
@@ -207,8 +213,8 @@ fn contradiction(atoms: &[&Condition]) -> Option<String> {
 /// Tests on one path compared pairwise for contradictions in one `all`; more are not compared.
 const MAX_TESTS_PER_PATH: usize = 64;
 
-fn num(v: &Option<Value>) -> Option<f64> {
-    v.as_ref().and_then(Value::as_f64)
+fn num(v: Option<&Value>) -> Option<f64> {
+    v.and_then(Value::as_f64)
 }
 
 /// Whether two tests on the same path can never hold together.
@@ -224,17 +230,17 @@ fn clash(x: &FieldTest, y: &FieldTest) -> bool {
         (_, NotExists) => a.op != NotExists,
         (Equals, Equals) => json_eq(val(a), val(b)) != Some(true),
         (Equals, NotEquals) => json_eq(val(a), val(b)) == Some(true),
-        (Equals, Gt | Gte | Lt | Lte) => match num(&a.value) {
+        (Equals, Gt | Gte | Lt | Lte) => match num(a.value.as_ref()) {
             None => true,
-            Some(v) => !bound_ok(v, b.op, num(&b.value).unwrap_or(f64::NAN)),
+            Some(v) => !bound_ok(v, b.op, num(b.value.as_ref()).unwrap_or(f64::NAN)),
         },
         (Equals, In) => !list(b).iter().any(|i| json_eq(val(a), i) == Some(true)),
         (Equals, NotIn) => list(b).iter().any(|i| json_eq(val(a), i) == Some(true)),
         (Gt | Gte, Lt | Lte) | (Lt | Lte, Gt | Gte) => {
             let (lo, lo_op, hi, hi_op) = if matches!(a.op, Gt | Gte) {
-                (num(&a.value), a.op, num(&b.value), b.op)
+                (num(a.value.as_ref()), a.op, num(b.value.as_ref()), b.op)
             } else {
-                (num(&b.value), b.op, num(&a.value), a.op)
+                (num(b.value.as_ref()), b.op, num(a.value.as_ref()), a.op)
             };
             match (lo, hi) {
                 (Some(lo), Some(hi)) => match lo.partial_cmp(&hi) {

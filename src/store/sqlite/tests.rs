@@ -1,3 +1,12 @@
+// Test code: counts are small, fixtures are built inline and passed by value.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::needless_pass_by_value,
+    clippy::format_collect
+)]
 use super::*;
 use crate::store::{Durability, StoreTx};
 
@@ -24,7 +33,7 @@ fn event(user: &str) -> Event {
         user_id: user.into(),
         event_type: "x".into(),
         event_timestamp: "2024-01-15T10:30:00Z".parse().unwrap(),
-        properties: Default::default(),
+        properties: serde_json::Map::default(),
         user_traits: None,
     }
 }

@@ -105,7 +105,7 @@ impl StoreTx for SqliteTx<'_> {
         row.map(|(event_id, ts)| {
             Ok(PriorEvent {
                 event_id,
-                event_timestamp: parse_ts(ts)?,
+                event_timestamp: parse_ts(&ts)?,
             })
         })
         .transpose()
@@ -134,7 +134,7 @@ impl StoreTx for SqliteTx<'_> {
         row.map(|(event_id, ts)| {
             Ok(Delivery {
                 event_id,
-                event_timestamp: parse_ts(ts)?,
+                event_timestamp: parse_ts(&ts)?,
             })
         })
         .transpose()

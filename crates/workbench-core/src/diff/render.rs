@@ -9,7 +9,7 @@ use crate::engine::Verdict;
 use crate::event::format_ts;
 use crate::results::{RuleStats, column_width};
 
-fn counts(s: &Option<RuleStats>) -> [String; 4] {
+fn counts(s: Option<&RuleStats>) -> [String; 4] {
     match s {
         Some(s) => [s.matched, s.allowed, s.suppressed, s.alerted].map(|n| n.to_string()),
         None => ["-", "-", "-", "-"].map(String::from),
@@ -59,7 +59,7 @@ pub fn text(diffs: &[FileDiff<'_>]) -> String {
             "rule", "matched", "allowed", "suppressed", "alerted"
         );
         for (rule, before, after) in &rows {
-            let (b, a) = (counts(before), counts(after));
+            let (b, a) = (counts(before.as_ref()), counts(after.as_ref()));
             let cells: Vec<String> = b
                 .iter()
                 .zip(&a)

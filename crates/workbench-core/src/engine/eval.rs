@@ -144,7 +144,10 @@ mod tests {
             user_id: "u".into(),
             event_type: "t".into(),
             event_timestamp: chrono::DateTime::UNIX_EPOCH,
-            properties: props.as_object().cloned().unwrap_or_default(),
+            properties: match props {
+                Value::Object(m) => m,
+                _ => serde_json::Map::new(),
+            },
             user_traits: serde_json::from_value(traits).ok(),
         }
     }

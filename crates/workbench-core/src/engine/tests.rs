@@ -1,3 +1,12 @@
+// Test code: counts are small, fixtures are built inline and passed by value.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::needless_pass_by_value,
+    clippy::format_collect
+)]
 use std::path::Path;
 
 use serde_json::json;
@@ -241,6 +250,6 @@ fn prior_event_window_is_inclusive_at_exactly_24_hours() {
 fn hours_print_like_people_write_them() {
     assert_eq!(fmt_hours(24.0), "24");
     assert_eq!(fmt_hours(1.5), "1.5");
-    assert_eq!(fmt_hours(24.000277), "24");
+    assert_eq!(fmt_hours(24.000_277), "24");
     assert_eq!(fmt_hours(0.25), "0.25");
 }

@@ -135,10 +135,13 @@ fn condition<'r>(c: &'r Condition, event: &Event, history: &History<'_>) -> Cond
             let found = history.prior(&test.event_type);
             let millis =
                 found.map(|p| (event.event_timestamp - p.event_timestamp).num_milliseconds());
+            // Milliseconds between two instants of 1970..9999 stay far below 2^52: exact.
+            #[allow(clippy::cast_precision_loss)]
             let result = millis.is_some_and(|ms| ms >= 0 && ms as f64 <= test.hours * 3_600_000.0);
             CondTrace::Prior {
                 test,
                 found,
+                #[allow(clippy::cast_precision_loss)]
                 hours_between: millis.map(|ms| ms as f64 / 3_600_000.0),
                 result,
             }

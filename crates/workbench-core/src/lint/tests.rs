@@ -1,3 +1,12 @@
+// Test code: counts are small, fixtures are built inline and passed by value.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::needless_pass_by_value,
+    clippy::format_collect
+)]
 use std::path::Path;
 
 use serde_json::json;
@@ -179,7 +188,9 @@ fn lints_with(src: &str, events: &[Event]) -> Vec<(LintKind, String)> {
     let rules = RuleSet::from_yaml(Path::new("r.yaml"), src).unwrap();
     let mut facts = Facts::for_rules(&rules);
     facts.files = 1;
-    events.iter().for_each(|e| facts.observe(e));
+    for e in events {
+        facts.observe(e);
+    }
     lint_with(&rules, &facts)
         .warnings
         .into_iter()

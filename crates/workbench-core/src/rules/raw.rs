@@ -145,7 +145,7 @@ impl TryFrom<RawCondition> for Condition {
             return Err("`operator` and `value` belong with `field`".into());
         }
         if let Some(field) = raw.field {
-            return field_test(field, raw.operator, raw.value).map(Condition::Field);
+            return field_test(&field, raw.operator, raw.value).map(Condition::Field);
         }
         if let Some(p) = raw.prior_event {
             if !(p.hours.is_finite() && p.hours > 0.0) {
@@ -185,11 +185,11 @@ fn non_empty(key: &str, list: Vec<Condition>) -> Result<Vec<Condition>, String> 
 }
 
 fn field_test(
-    field: String,
+    field: &str,
     op: Option<Operator>,
     value: Option<Value>,
 ) -> Result<FieldTest, String> {
-    let path = FieldPath::parse(&field)?;
+    let path = FieldPath::parse(field)?;
     let op = op.ok_or_else(|| format!("condition on `{field}` is missing `operator`"))?;
     let value = match (op.takes_value(), value) {
         (true, None) => return Err(format!("operator `{op}` on `{field}` needs a `value`")),
