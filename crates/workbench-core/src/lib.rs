@@ -7,6 +7,7 @@
 pub mod diff;
 pub mod engine;
 pub mod event;
+pub mod explain;
 pub mod generate;
 pub mod lint;
 pub mod results;
