@@ -7,8 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use color_eyre::eyre::eyre;
 use workbench::session::Session;
-use workbench::tui::content;
-use workbench::tui::theme::Theme;
+use workbench_core::explain::{self, Line};
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
@@ -35,15 +34,14 @@ pub fn explain(args: ExplainArgs) -> color_eyre::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn indent(lines: &[ratatui::text::Line<'_>]) -> String {
-    content::plain(lines)
+fn indent(lines: &[Line]) -> String {
+    explain::plain(lines)
         .lines()
         .map(|l| format!("    {l}\n"))
         .collect()
 }
 
 fn text(session: &mut Session, user: &str, rows: &[u32]) -> color_eyre::Result<String> {
-    let t = Theme::PLAIN;
     let mut out = format!(
         "user {user} in {} (rules {}): {} event{}\n",
         session.scenario.path.display(),
@@ -67,11 +65,12 @@ fn text(session: &mut Session, user: &str, rows: &[u32]) -> color_eyre::Result<S
             continue;
         };
         out.push_str("  rule match\n");
-        out.push_str(&indent(&content::rule_match(&rules, &d, t)));
+        out.push_str(&indent(&explain::rule_match(&rules, &d)));
         out.push_str("  suppression\n");
-        out.push_str(&indent(&content::suppression(&r, &d, t)));
+        out.push_str(&indent(&explain::suppression(&r, &d)));
         out.push_str(&format!("  audit as of event #{}\n", r.event_id));
-        out.push_str(&indent(&content::audit(session, user, row, usize::MAX, t)));
+        let audit = explain::audit(&session.rows, rows, row, usize::MAX);
+        out.push_str(&indent(&audit));
     }
     Ok(out)
 }

@@ -3,6 +3,7 @@
 use std::cell::Cell;
 
 use ratatui::text::Line;
+use workbench_core::explain;
 
 use super::content;
 use super::theme::Theme;
@@ -289,11 +290,11 @@ impl App {
                         row: Some(row),
                         rule_match: {
                             let before = self.baseline.as_ref().and_then(|b| b.get(row as usize));
-                            let mut lines = content::baseline(before, &r.verdict, theme);
-                            lines.extend(content::rule_match(&rules, &d, theme));
-                            lines
+                            let mut lines = explain::baseline(before, &r.verdict);
+                            lines.extend(explain::rule_match(&rules, &d));
+                            content::lines(theme, lines)
                         },
-                        suppression: content::suppression(&r, &d, theme),
+                        suppression: content::lines(theme, explain::suppression(&r, &d)),
                     },
                     Ok(None) => Detail::default(),
                     Err(e) => Detail {
