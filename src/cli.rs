@@ -52,7 +52,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Tui(tui::TuiArgs::default())) {
         Command::Tui(a) => tui::tui(a),
-        Command::Explain(a) => explain::explain(a),
+        Command::Explain(a) => explain::explain(&a),
         Command::Run(a) => run::run(&a),
         Command::Check(a) => check::check(a),
         Command::Diff(a) => diff::diff(&a),

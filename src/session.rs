@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::engine::{Decision, Outcome};
+use crate::engine::Decision;
 use crate::event::Event;
 use crate::pipeline::{self, Pipeline};
 use crate::plan::{PlanError, RulesCache};
 use crate::provider::{Discard, Message};
-use crate::results::EventResult;
+use crate::results::{EventResult, OutcomeCounts};
 use crate::rules::{RuleSet, RulesError};
 use crate::runner::{self, RunError};
 use crate::scenario::{Scenario, ScenarioError};
@@ -39,20 +39,10 @@ pub struct Session {
     pub delivered: Vec<u32>,
     /// Each user's rows, in order.
     pub by_user: HashMap<Box<str>, Vec<u32>>,
-    /// Decisions per outcome: allow, suppress, alert, none.
-    pub counts: [usize; 4],
+    pub counts: OutcomeCounts,
     /// Expectations (passed, failed).
     pub expectations: (usize, usize),
     store: SqliteStore,
-}
-
-pub fn outcome_slot(o: Outcome) -> usize {
-    match o {
-        Outcome::Allow => 0,
-        Outcome::Suppress => 1,
-        Outcome::Alert => 2,
-        Outcome::None => 3,
-    }
 }
 
 impl Session {
@@ -77,10 +67,10 @@ impl Session {
         let rows = runner::run(&scenario, &rules, &mut pipeline, progress)?;
         let mut delivered = Vec::new();
         let mut by_user: HashMap<Box<str>, Vec<u32>> = HashMap::new();
-        let mut counts = [0; 4];
+        let mut counts = OutcomeCounts::default();
         let mut expectations = (0, 0);
         for (i, r) in rows.iter().enumerate() {
-            let i = i as u32;
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
             if r.verdict.delivers() {
                 delivered.push(i);
             }
@@ -90,7 +80,7 @@ impl Session {
                     by_user.insert(r.user_id.clone(), vec![i]);
                 }
             }
-            counts[outcome_slot(r.verdict.outcome)] += 1;
+            counts.add(r.verdict.outcome);
             match r.passed() {
                 Some(true) => expectations.0 += 1,
                 Some(false) => expectations.1 += 1,

@@ -1,5 +1,5 @@
 //! The terminal workbench: state (`app`), keys (`keys`), transitions (`update`), rendering
-//! (`ui`), pane content shared with `explain` (`content`), and the terminal loop (`runtime`).
+//! (`ui`), the core explanation in the theme's styles (`content`), and the terminal loop (`runtime`).
 
 pub mod app;
 pub mod content;

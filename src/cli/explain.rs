@@ -1,14 +1,14 @@
 //! `workbench explain`: one user's history with the Rule match, Suppression and Audit panes'
 //! content, as text.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 use color_eyre::eyre::eyre;
+use workbench::explain::{self, Line};
 use workbench::session::Session;
-use workbench::tui::content;
-use workbench::tui::theme::Theme;
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
@@ -22,7 +22,7 @@ pub struct ExplainArgs {
     rules: Option<PathBuf>,
 }
 
-pub fn explain(args: ExplainArgs) -> color_eyre::Result<ExitCode> {
+pub fn explain(args: &ExplainArgs) -> color_eyre::Result<ExitCode> {
     let mut session = Session::load(&args.scenario, args.rules.as_deref(), |_| {})?;
     let Some(rows) = session.by_user.get(args.user.as_str()).cloned() else {
         return Err(eyre!(
@@ -35,15 +35,15 @@ pub fn explain(args: ExplainArgs) -> color_eyre::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn indent(lines: &[ratatui::text::Line<'_>]) -> String {
-    content::plain(lines)
-        .lines()
-        .map(|l| format!("    {l}\n"))
-        .collect()
+fn indent(lines: &[Line]) -> String {
+    let mut out = String::new();
+    for l in explain::plain(lines).lines() {
+        let _ = writeln!(out, "    {l}");
+    }
+    out
 }
 
 fn text(session: &mut Session, user: &str, rows: &[u32]) -> color_eyre::Result<String> {
-    let t = Theme::PLAIN;
     let mut out = format!(
         "user {user} in {} (rules {}): {} event{}\n",
         session.scenario.path.display(),
@@ -55,23 +55,25 @@ fn text(session: &mut Session, user: &str, rows: &[u32]) -> color_eyre::Result<S
         let r = session.rows[row as usize].clone();
         let rules = session.rules.clone();
         let v = &r.verdict;
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "\nevent #{}  {}  {}  -> {}  {}\n",
             r.event_id,
             workbench::event::format_ts(r.event_timestamp),
             r.event_type,
             v.outcome,
             v.matched_rule.as_deref().unwrap_or("(no rule)")
-        ));
+        );
         let Some((_, d)) = session.explain(row)? else {
             continue;
         };
         out.push_str("  rule match\n");
-        out.push_str(&indent(&content::rule_match(&rules, &d, t)));
+        out.push_str(&indent(&explain::rule_match(&rules, &d)));
         out.push_str("  suppression\n");
-        out.push_str(&indent(&content::suppression(&r, &d, t)));
-        out.push_str(&format!("  audit as of event #{}\n", r.event_id));
-        out.push_str(&indent(&content::audit(session, user, row, usize::MAX, t)));
+        out.push_str(&indent(&explain::suppression(&r, &d)));
+        let _ = writeln!(out, "  audit as of event #{}", r.event_id);
+        let audit = explain::audit(&session.rows, rows, row, usize::MAX);
+        out.push_str(&indent(&audit));
     }
     Ok(out)
 }

@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 
+use crate::explain;
 use ratatui::text::Line;
 
 use super::content;
@@ -62,6 +63,7 @@ pub enum Filter {
 }
 
 impl Filter {
+    #[must_use]
     pub fn next(self) -> Filter {
         match self {
             Filter::All => Filter::Outcome(Outcome::Allow),
@@ -246,7 +248,7 @@ impl App {
         };
         let base: Box<dyn Iterator<Item = u32>> = match &self.follow {
             Some(u) => Box::new(s.by_user.get(u).into_iter().flatten().copied()),
-            None => Box::new(0..s.rows.len() as u32),
+            None => Box::new(0..u32::try_from(s.rows.len()).unwrap_or(u32::MAX)),
         };
         let filter = self.filter;
         let changed = &self.changed;
@@ -289,11 +291,11 @@ impl App {
                         row: Some(row),
                         rule_match: {
                             let before = self.baseline.as_ref().and_then(|b| b.get(row as usize));
-                            let mut lines = content::baseline(before, &r.verdict, theme);
-                            lines.extend(content::rule_match(&rules, &d, theme));
-                            lines
+                            let mut lines = explain::baseline(before, &r.verdict);
+                            lines.extend(explain::rule_match(&rules, &d));
+                            content::lines(theme, lines)
                         },
-                        suppression: content::suppression(&r, &d, theme),
+                        suppression: content::lines(theme, explain::suppression(&r, &d)),
                     },
                     Ok(None) => Detail::default(),
                     Err(e) => Detail {

@@ -1,5 +1,7 @@
-//! Colours of the workbench, and the plain theme used under `NO_COLOR` and in text output.
+//! Colours of the workbench, the plain theme used under `NO_COLOR`, and how the core's
+//! explanation styles look in each.
 
+use crate::explain;
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::engine::Outcome;
@@ -86,6 +88,21 @@ impl Theme {
             Style::new().fg(Color::Cyan)
         } else {
             Style::new().add_modifier(Modifier::BOLD)
+        }
+    }
+
+    /// The look of each role in the core's explanation text.
+    pub fn style(self, s: explain::Style) -> Style {
+        match s {
+            explain::Style::Plain => Style::new(),
+            explain::Style::Dim => self.dim(),
+            explain::Style::Pass => self.pass(),
+            explain::Style::Fail => self.fail(),
+            explain::Style::Winner => self.winner(),
+            explain::Style::Shadowed => self.shadowed(),
+            explain::Style::Changed => self.changed(),
+            explain::Style::Selected => self.selected(),
+            explain::Style::Outcome(o) => self.outcome(o),
         }
     }
 }

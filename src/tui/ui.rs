@@ -10,6 +10,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders};
+use std::fmt::Write as _;
 
 use super::app::{App, Mode, Pane};
 
@@ -47,7 +48,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
 fn block(app: &App, pane: Pane, subtitle: Option<String>) -> Block<'static> {
     let mut title = format!(" {} ", pane.title());
     if let Some(s) = subtitle {
-        title.push_str(&format!("── {s} "));
+        let _ = write!(title, "── {s} ");
     }
     let border = if app.focus == pane {
         app.theme.focused_border()

@@ -59,8 +59,8 @@ pub fn update(app: &mut App, action: Action) -> Option<Command> {
     match action {
         Action::Down => step(app, 1),
         Action::Up => step(app, -1),
-        Action::PageDown => step(app, page as i64),
-        Action::PageUp => step(app, -(page as i64)),
+        Action::PageDown => step(app, i64::try_from(page).unwrap_or(i64::MAX)),
+        Action::PageUp => step(app, -i64::try_from(page).unwrap_or(i64::MAX)),
         Action::First => move_to(app, 0),
         Action::Last => move_to(app, app.view.len().saturating_sub(1)),
         Action::FollowUser => {
@@ -106,12 +106,19 @@ pub fn wheel(app: &mut App, down: bool) {
 fn step(app: &mut App, delta: i64) {
     if app.focus != Pane::Events {
         let s = &mut app.scroll[app.focus.index()];
-        *s = (i64::from(*s) + delta.signum() * delta.abs().min(10)).clamp(0, i64::from(u16::MAX))
-            as u16;
+        let moved = i64::from(*s) + delta.signum() * delta.abs().min(10);
+        *s = u16::try_from(moved.max(0)).unwrap_or(u16::MAX);
         return;
     }
-    let target = (app.cursor as i64 + delta).clamp(0, app.view.len().saturating_sub(1) as i64);
-    move_to(app, target as usize);
+    let last = app.view.len().saturating_sub(1);
+    let target = if delta < 0 {
+        app.cursor
+            .saturating_sub(usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX))
+    } else {
+        app.cursor
+            .saturating_add(usize::try_from(delta).unwrap_or(usize::MAX))
+    };
+    move_to(app, target.min(last));
 }
 
 fn move_to(app: &mut App, pos: usize) {

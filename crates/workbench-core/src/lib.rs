@@ -10,6 +10,7 @@ mod names;
 pub mod diff;
 pub mod engine;
 pub mod event;
+pub mod explain;
 pub mod fmt;
 pub mod generate;
 pub mod lint;

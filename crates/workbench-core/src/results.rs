@@ -1,5 +1,5 @@
 //! What running scenarios produced, independent of how they ran: each event's result with its
-//! expectation checks, one file's run, per-rule counts and rule coverage.
+//! expectation checks, one file's run, counts per outcome and per rule, and rule coverage.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,6 +44,39 @@ pub struct FileRun {
     pub rules_path: PathBuf,
     pub rules: std::sync::Arc<RuleSet>,
     pub results: Vec<EventResult>,
+}
+
+/// Decisions per outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutcomeCounts {
+    pub allow: usize,
+    pub suppress: usize,
+    pub alert: usize,
+    pub none: usize,
+}
+
+impl OutcomeCounts {
+    fn slot(&mut self, o: Outcome) -> &mut usize {
+        match o {
+            Outcome::Allow => &mut self.allow,
+            Outcome::Suppress => &mut self.suppress,
+            Outcome::Alert => &mut self.alert,
+            Outcome::None => &mut self.none,
+        }
+    }
+
+    pub fn add(&mut self, o: Outcome) {
+        *self.slot(o) += 1;
+    }
+
+    pub fn get(&self, o: Outcome) -> usize {
+        match o {
+            Outcome::Allow => self.allow,
+            Outcome::Suppress => self.suppress,
+            Outcome::Alert => self.alert,
+            Outcome::None => self.none,
+        }
+    }
 }
 
 /// Per-rule counts over a run, in rule order.
@@ -167,4 +200,31 @@ pub const MAX_COLUMN: usize = 60;
 /// most [`MAX_COLUMN`].
 pub fn column_width(lengths: impl Iterator<Item = usize>, min: usize) -> usize {
     lengths.max().unwrap_or(0).clamp(min, MAX_COLUMN.max(min))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_counts_are_kept_by_outcome() {
+        let mut c = OutcomeCounts::default();
+        for o in [
+            Outcome::Alert,
+            Outcome::None,
+            Outcome::Alert,
+            Outcome::Suppress,
+        ] {
+            c.add(o);
+        }
+        let want = OutcomeCounts {
+            allow: 0,
+            suppress: 1,
+            alert: 2,
+            none: 1,
+        };
+        assert_eq!(c, want);
+        assert_eq!(c.get(Outcome::Alert), 2);
+        assert_eq!(c.get(Outcome::Allow), 0);
+    }
 }

@@ -30,16 +30,16 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
 
     let mut second = vec![Span::raw(" ")];
     if let Some(s) = &app.session {
-        for (i, o) in [
+        for o in [
             Outcome::Allow,
             Outcome::Suppress,
             Outcome::Alert,
             Outcome::None,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            second.push(Span::styled(format!("{o} {}", s.counts[i]), t.outcome(o)));
+        ] {
+            second.push(Span::styled(
+                format!("{o} {}", s.counts.get(o)),
+                t.outcome(o),
+            ));
             second.push(Span::raw("  "));
         }
         let (passed, failed) = s.expectations;

@@ -56,7 +56,13 @@ pub fn overlay(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .collect();
     lines.push(Line::raw(""));
     lines.push(Line::styled("  Esc or ? closes this help", t.dim()));
-    let rect = centered(area, 60, lines.len() as u16 + 2);
+    let rect = centered(
+        area,
+        60,
+        u16::try_from(lines.len())
+            .unwrap_or(u16::MAX)
+            .saturating_add(2),
+    );
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(

@@ -1,5 +1,6 @@
 //! The explanation panes: Rule match, Suppression, messages.txt and Audit for the selected event.
 
+use crate::explain;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -87,7 +88,9 @@ pub fn audit(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let subtitle = format!("{} as of event #{}", r.user_id, r.event_id);
     let height = inner(area).height as usize;
     let scroll = app.scroll[Pane::Audit.index()] as usize;
-    let mut lines = content::audit(s, &r.user_id, row, height + scroll, app.theme);
+    let user_rows = s.by_user.get(&r.user_id).map_or(&[][..], Vec::as_slice);
+    let audit = explain::audit(&s.rows, user_rows, row, height + scroll);
+    let mut lines = content::lines(app.theme, audit);
     lines.truncate(lines.len().saturating_sub(scroll));
     frame.render_widget(
         Paragraph::new(lines).block(block(app, Pane::Audit, Some(subtitle))),

@@ -1,8 +1,9 @@
 //! The one-line human reason of each decision (SPEC §4.6).
 
 use super::trace::{CondTrace, Role, SuppressionTrace, Trace};
-use super::{Outcome, Window, fmt_hours};
+use super::{Outcome, Window};
 use crate::event::{Event, format_ts};
+use crate::explain::hours_apart;
 use crate::rules::{Rule, RuleSet, Suppression};
 
 pub(super) fn no_match(rules: &RuleSet, event: &Event, trace: &Trace<'_>) -> String {
@@ -43,16 +44,10 @@ pub fn first_failure(c: &CondTrace<'_>) -> Option<String> {
             hours_between,
             ..
         } => Some(match (found, hours_between) {
-            (Some(p), Some(h)) if *h < 0.0 => format!(
-                "{test}, got {} {} after this event (event {})",
-                test.event_type,
-                hours_phrase(-h),
-                p.event_id
-            ),
             (Some(p), Some(h)) => format!(
-                "{test}, got {} {} before (event {})",
+                "{test}, got {} {} (event {})",
                 test.event_type,
-                hours_phrase(*h),
+                hours_apart(*h, "this event"),
                 p.event_id
             ),
             _ => format!("{test}, got none"),
@@ -60,10 +55,6 @@ pub fn first_failure(c: &CondTrace<'_>) -> Option<String> {
         CondTrace::All(kids, _) | CondTrace::Any(kids, _) => kids.iter().find_map(first_failure),
         CondTrace::Not(kid, _) => Some(format!("not ({}) held", describe(kid))),
     }
-}
-
-fn hours_phrase(h: f64) -> String {
-    format!("{}h", fmt_hours(h))
 }
 
 /// A condition in words, for `not (...)`.
