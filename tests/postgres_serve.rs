@@ -112,4 +112,9 @@ fn a_postgres_url_that_does_not_answer_stops_the_start() {
         err.contains("database `postgres://postgres:***@127.0.0.1:1/none`"),
         "{err}"
     );
+    // Said once, on one line starting `error:` (its causes are not repeated).
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("127.0.0.1:1")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert_eq!(lines[0].matches("error: database").count(), 1, "{err}");
+    assert_eq!(lines[0].matches("Connection refused").count(), 1, "{err}");
 }

@@ -473,3 +473,45 @@ fn import_replays_a_service_database_as_a_scenario() {
         missing.stderr
     );
 }
+
+#[test]
+fn logs_off_a_terminal_are_plain_text_and_a_busy_port_is_one_lowercase_error() {
+    // Without NO_COLOR: stderr is a pipe, so no colour codes.
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:///{}", dir.path().join("m.db").display());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_workbench"))
+        .args(["serve", "--port", "0", "--database-url", &db, "--rules"])
+        .arg(common::server::rules_abs())
+        .current_dir(dir.path())
+        .env_remove("NO_COLOR")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let first = lines.next().unwrap().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first.contains("listening on http://"), "{first}");
+    assert!(
+        !first.contains('\u{1b}'),
+        "colour codes in a piped log: {first:?}"
+    );
+
+    // A port that is taken: one `error:` line, lowercase like every other error.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_workbench"))
+        .args(["serve", "--port", &port, "--database-url", &db, "--rules"])
+        .arg(common::server::rules_abs())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let line = err.lines().find(|l| l.contains("cannot listen")).unwrap();
+    assert!(
+        line.starts_with("error: cannot listen on 127.0.0.1:"),
+        "{err}"
+    );
+}
