@@ -35,6 +35,8 @@ pub struct Pipeline<S, P> {
     unmarked: Vec<i64>,
     /// Why the last delivery attempt failed, while messages wait.
     delivery_error: Option<String>,
+    /// Why recording that written lines are written failed, while that waits.
+    mark_error: Option<String>,
 }
 
 /// Whether a delivery's line reached `messages.txt`.
@@ -64,6 +66,7 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
             unwritten: BTreeMap::new(),
             unmarked: Vec::new(),
             delivery_error: None,
+            mark_error: None,
         }
     }
 
@@ -84,6 +87,16 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
     /// Why messages are waiting, if they are.
     pub fn delivery_error(&self) -> Option<&str> {
         self.delivery_error.as_deref()
+    }
+
+    /// Why written lines are not yet recorded as written, if they are not.
+    pub fn mark_error(&self) -> Option<&str> {
+        self.mark_error.as_deref()
+    }
+
+    /// Whether delivery work waits: lines to write, or written lines to record.
+    pub fn has_backlog(&self) -> bool {
+        !self.unwritten.is_empty() || !self.unmarked.is_empty()
     }
 
     /// Try again to write the messages that could not be written. `Ok` when none is left.
@@ -174,9 +187,16 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
         }
         self.delivery_error = failed.as_ref().map(ToString::to_string);
         if !self.unmarked.is_empty() {
-            // If this fails, the lines are in messages.txt: the start-up repair finds them.
-            self.store.mark_delivered(&self.unmarked)?;
-            self.unmarked.clear();
+            // The events are recorded and their lines written whatever happens here: a failure
+            // is never the events' (which must not be decided again). Marking is retried with
+            // the next delivery, and the start-up repair finds the lines in messages.txt.
+            match self.store.mark_delivered(&self.unmarked) {
+                Ok(()) => {
+                    self.unmarked.clear();
+                    self.mark_error = None;
+                }
+                Err(e) => self.mark_error = Some(e.to_string()),
+            }
         }
         match failed {
             Some(e) => Err(PipelineError::Deliver(e)),

@@ -225,7 +225,7 @@ struct Worker<S> {
 impl<S: Store> Worker<S> {
     fn run(&mut self, rx: &Mutex<Receiver<Job>>) {
         loop {
-            let wait = (self.pipeline.unwritten() > 0).then_some(RETRY_EVERY);
+            let wait = self.pipeline.has_backlog().then_some(RETRY_EVERY);
             let first = match next(rx, wait) {
                 Ok(Some(j)) => j,
                 Ok(None) => {
@@ -330,13 +330,10 @@ impl<S: Store> Worker<S> {
     }
 
     fn retry_unwritten(&mut self) {
-        if self.pipeline.unwritten() == 0 {
+        if !self.pipeline.has_backlog() {
             return;
         }
-        let r = self.pipeline.retry_unwritten();
-        if let Err(PipelineError::Store(e)) = &r {
-            self.health.update(|h| h.database = Some(e.to_string()));
-        }
+        let _ = self.pipeline.retry_unwritten();
         self.delivered();
     }
 
@@ -347,9 +344,16 @@ impl<S: Store> Worker<S> {
         if let Some(e) = &error {
             tracing::warn!(error = %e, unwritten, "messages wait for the messages file");
         }
+        let mark = self.pipeline.mark_error().map(str::to_string);
+        if let Some(e) = &mark {
+            tracing::warn!(error = %e, "written lines wait to be recorded as written");
+        }
         self.health.update(|h| {
             h.messages = error;
             h.unwritten = unwritten;
+            if let Some(e) = mark {
+                h.database = Some(e);
+            }
         });
     }
 
