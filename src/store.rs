@@ -344,6 +344,26 @@ impl AuditRow {
     }
 }
 
+impl Recorded {
+    /// A `recorded` row: the decision's columns, the event's arrival, and the event (`None`
+    /// when its row is missing, which only a corrupt database has).
+    pub(crate) fn from_row(
+        row: AuditRow,
+        created_at: &str,
+        event: Option<Event>,
+    ) -> Result<Recorded, StoreError> {
+        let decision = row.parse()?;
+        let event_id = decision.event_id;
+        Ok(Recorded {
+            event_id,
+            event: event
+                .ok_or_else(|| StoreError::Corrupt(format!("decision {event_id} has no event")))?,
+            created_at: parse_ts(created_at)?,
+            decision,
+        })
+    }
+}
+
 fn parse_column<T>(
     id: i64,
     column: &str,

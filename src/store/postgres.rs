@@ -192,16 +192,9 @@ impl Store for PgStore {
             &[&user],
         )?;
         for r in rows {
-            let decision = audit_row(&r).parse()?;
-            let event_id = decision.event_id;
-            let event = load_event(c, &stmts.load_event, event_id)?
-                .ok_or_else(|| StoreError::Corrupt(format!("decision {event_id} has no event")))?;
-            each(Recorded {
-                event_id,
-                event,
-                created_at: parse_ts(r.get::<_, &str>(11))?,
-                decision,
-            })?;
+            let row = audit_row(&r);
+            let event = load_event(c, &stmts.load_event, row.event_id)?;
+            each(Recorded::from_row(row, r.get::<_, &str>(11), event)?)?;
         }
         Ok(())
     }

@@ -204,17 +204,9 @@ impl Store for SqliteStore {
         ))?;
         let mut rows = stmt.query([user])?;
         while let Some(r) = rows.next()? {
-            let decision = audit_row(r)?.parse()?;
-            let event_id = decision.event_id;
-            let created_at = parse_ts(&r.get::<_, String>(11)?)?;
-            let event = load_event(&self.conn, event_id)?
-                .ok_or_else(|| StoreError::Corrupt(format!("decision {event_id} has no event")))?;
-            each(Recorded {
-                event_id,
-                event,
-                created_at,
-                decision,
-            })?;
+            let row = audit_row(r)?;
+            let event = load_event(&self.conn, row.event_id)?;
+            each(Recorded::from_row(row, &r.get::<_, String>(11)?, event)?)?;
         }
         Ok(())
     }
