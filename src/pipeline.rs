@@ -171,19 +171,26 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
         for m in self.pending.drain(..) {
             self.unwritten.insert(m.event_id, m);
         }
+        // A durable provider writes each line in `deliver`; a buffered one in `flush`, all
+        // of them or none (a failed append is cut back and dropped): either way the lines
+        // taken are the ones that count as written once `flush` succeeds.
         let mut failed = None;
-        while let Some(entry) = self.unwritten.first_entry() {
-            let written = self
-                .provider
-                .deliver(entry.get())
-                .and_then(|()| self.provider.flush());
-            match written {
-                Ok(()) => self.unmarked.push(entry.remove().event_id),
-                Err(e) => {
-                    failed = Some(e);
-                    break;
+        let mut taken = Vec::new();
+        for (id, m) in &self.unwritten {
+            if let Err(e) = self.provider.deliver(m) {
+                failed = Some(e);
+                break;
+            }
+            taken.push(*id);
+        }
+        match self.provider.flush() {
+            Ok(()) => {
+                for id in taken {
+                    self.unwritten.remove(&id);
+                    self.unmarked.push(id);
                 }
             }
+            Err(e) => failed = failed.or(Some(e)),
         }
         self.delivery_error = failed.as_ref().map(ToString::to_string);
         if !self.unmarked.is_empty() {
@@ -206,7 +213,7 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
 
     /// After a crash: write the messages of committed send requests that never reached the
     /// provider (`written` says which event ids the provider already has). Returns how many
-    /// were written.
+    /// were missing; those that cannot be written yet wait, as after any failed write.
     pub fn recover(
         &mut self,
         rules: &RuleSet,
@@ -216,6 +223,7 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
         let mut count = 0;
         for req in &open {
             if written(req.event_id) {
+                self.unmarked.push(req.event_id);
                 continue;
             }
             let m = Message {
@@ -227,12 +235,12 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
                 rule: req.rule.clone(),
                 text: rules.text(&req.template_name).to_string(),
             };
-            self.provider.deliver(&m).map_err(PipelineError::Deliver)?;
+            self.unwritten.insert(m.event_id, m);
             count += 1;
         }
-        self.provider.flush().map_err(PipelineError::Deliver)?;
-        let ids: Vec<i64> = open.iter().map(|r| r.event_id).collect();
-        self.store.mark_delivered(&ids)?;
+        // Written now if the provider takes them; otherwise (a full disk at start) they wait
+        // like any other line, and the service starts anyway.
+        let _ = self.deliver_pending();
         Ok(count)
     }
 }

@@ -95,8 +95,6 @@ pub struct MessagesFile {
     file: File,
     buf: Vec<u8>,
     durable: bool,
-    /// The file's length after the last whole append (this is its only writer).
-    len: u64,
     /// The length to cut back to before the next append, when cutting a failed append off
     /// failed too.
     torn_at: Option<u64>,
@@ -105,12 +103,10 @@ pub struct MessagesFile {
 impl MessagesFile {
     pub fn append(path: &Path, durable: bool) -> io::Result<MessagesFile> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
-        let len = file.metadata()?.len();
         Ok(MessagesFile {
             file,
             buf: Vec::new(),
             durable,
-            len,
             torn_at: None,
         })
     }
@@ -123,29 +119,28 @@ impl MessagesFile {
             self.file.set_len(len)?;
             self.torn_at = None;
         }
-        if let Err(e) = self.file.write_all(&self.buf) {
-            if self.file.set_len(self.len).is_err() {
-                self.torn_at = Some(self.len);
+        // The length now, not a remembered one: the file may have been rotated or truncated.
+        let len = self.file.metadata()?.len();
+        let written = self.file.write_all(&self.buf);
+        // Written, or not at all: a failed append is cut off and dropped (its messages are
+        // kept by the pipeline and delivered again).
+        self.buf.clear();
+        if let Err(e) = written {
+            if self.file.set_len(len).is_err() {
+                self.torn_at = Some(len);
             }
             return Err(e);
         }
-        self.len += self.buf.len() as u64;
-        self.buf.clear();
         Ok(())
     }
 }
 
 impl Provider for MessagesFile {
     fn deliver(&mut self, m: &Message) -> io::Result<()> {
-        let start = self.buf.len();
         self.buf.extend_from_slice(m.line().as_bytes());
         self.buf.push(b'\n');
         if self.durable {
-            let r = self.write_buf();
-            // A line that could not be written is not kept for a later write: the caller
-            // keeps the message and delivers it again.
-            self.buf.truncate(start);
-            return r;
+            return self.write_buf();
         }
         Ok(())
     }

@@ -46,19 +46,20 @@ pub fn serve(a: ServeArgs) -> color_eyre::Result<ExitCode> {
         // Colours only on a terminal: a log file or a pipe gets plain text.
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
-    let service = Service::start(&config)?;
-    if service.recovered > 0 {
-        tracing::warn!(
-            count = service.recovered,
-            "wrote messages that a crash had left undelivered"
-        );
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .wrap_err("cannot start the async runtime")?;
+    // Before anything writes: recovery at start may meet a file-size limit too.
+    runtime.block_on(async { serve::survive_file_size_limits() });
+    let service = Service::start(&config)?;
+    if service.recovered > 0 {
+        tracing::warn!(
+            count = service.recovered,
+            "messages that a crash had left unwritten are written (or wait, if they cannot be yet)"
+        );
+    }
     runtime.block_on(async {
-        serve::survive_file_size_limits();
         let addr = serve::address(&config);
         let listener = tokio::net::TcpListener::bind(addr)
             .await

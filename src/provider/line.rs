@@ -63,11 +63,14 @@ pub fn fields(line: &str) -> Option<Vec<String>> {
 /// The event id of a delivery line, read from its fifth field (`event_id=N`); `None` for a
 /// line that is not a delivery line.
 pub fn event_id(line: &str) -> Option<i64> {
-    let fields = fields(line)?;
-    if fields.len() != 7 {
-        return None;
+    match fields(line) {
+        Some(fields) if fields.len() == 7 => fields[4].strip_prefix("event_id=")?.parse().ok(),
+        // A line written before fields were escaped may not parse: its first ` | event_id=`.
+        _ => line
+            .split(" | ")
+            .find_map(|f| f.strip_prefix("event_id="))
+            .and_then(|v| v.parse().ok()),
     }
-    fields[4].strip_prefix("event_id=")?.parse().ok()
 }
 
 #[cfg(test)]

@@ -38,8 +38,10 @@ pub async fn serve(
         .max_buf_size(MAX_HEAD_BYTES + (64 << 10))
         .max_headers(MAX_HEADERS);
     let graceful = GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
     loop {
+        while connections.try_join_next().is_some() {}
         tokio::select! {
             accepted = listener.accept() => {
                 let stream = match accepted {
@@ -54,7 +56,7 @@ pub async fn serve(
                 let _ = stream.set_nodelay(true);
                 let service = TowerToHyperService::new(app.clone());
                 let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-                tokio::spawn(async move {
+                connections.spawn(async move {
                     if let Err(e) = conn.await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
@@ -69,6 +71,10 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("shutdown: some connections were still open after 30 s; closing them");
+        // A client that never reads its answer must not keep the service (and its writer,
+        // which waits for every request handle to go) from stopping.
+        connections.abort_all();
     }
+    while connections.join_next().await.is_some() {}
     Ok(())
 }

@@ -29,9 +29,11 @@ pub struct Decided {
 }
 
 /// The last write attempts' failures, for `GET /health`: set while the last attempt to write
-/// to the database or to the messages file failed, cleared by the next that succeeds.
+/// to the database or to the messages file failed, cleared by the next that succeeds. Each
+/// writer keeps its own state (one writer's success never hides another's failure); `get`
+/// sums them up.
 #[derive(Debug, Clone, Default)]
-pub struct Health(Arc<Mutex<HealthState>>);
+pub struct Health(Arc<Mutex<Vec<HealthState>>>);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct HealthState {
@@ -43,17 +45,26 @@ pub struct HealthState {
 
 impl Health {
     pub fn get(&self) -> HealthState {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    fn update(&self, f: impl FnOnce(&mut HealthState)) {
-        f(&mut self
+        let all = self
             .0
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner));
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        HealthState {
+            database: all.iter().find_map(|h| h.database.clone()),
+            messages: all.iter().find_map(|h| h.messages.clone()),
+            unwritten: all.iter().map(|h| h.unwritten).sum(),
+        }
+    }
+
+    fn update(&self, writer: usize, f: impl FnOnce(&mut HealthState)) {
+        let mut all = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if all.len() <= writer {
+            all.resize(writer + 1, HealthState::default());
+        }
+        f(&mut all[writer]);
     }
 }
 
@@ -126,12 +137,15 @@ impl Writer {
         let (tx, rx) = channel();
         let rx = Arc::new(Mutex::new(rx));
         let health = Health::default();
+        let n = pipelines.len();
         let threads = pipelines
             .into_iter()
             .enumerate()
             .map(|(i, pipeline)| {
                 let (rules, rx) = (rules.clone(), rx.clone());
                 let mut w = Worker {
+                    slot: i,
+                    shared: n > 1,
                     pipeline,
                     rules,
                     mode,
@@ -193,6 +207,8 @@ type Reply = oneshot::Sender<Result<Decided, Unavailable>>;
 
 /// How long an idle writer waits before writing waiting messages again.
 const RETRY_EVERY: Duration = Duration::from_millis(500);
+/// How long a writer sharing the queue waits for a job with the queue's lock held.
+const POLL: Duration = Duration::from_millis(50);
 
 /// The next job: waits for one (at most `wait`, when given); with `wait == Some(ZERO)` only
 /// takes one already queued. `Err` when every handle is gone.
@@ -215,6 +231,11 @@ fn next(rx: &Mutex<Receiver<Job>>, wait: Option<Duration>) -> Result<Option<Job>
 
 /// One writer thread: its pipeline, and the events of its open group awaiting their answer.
 struct Worker<S> {
+    /// This writer's place in [`Health`].
+    slot: usize,
+    /// Whether other writers share the queue: then waiting for a job holds the queue's lock
+    /// only briefly, so a writer with lines to retry always gets its turn.
+    shared: bool,
     pipeline: Pipeline<S, SharedMessages>,
     rules: Arc<RuleSet>,
     mode: Mode,
@@ -224,12 +245,21 @@ struct Worker<S> {
 
 impl<S: Store> Worker<S> {
     fn run(&mut self, rx: &Mutex<Receiver<Job>>) {
+        let mut last_retry = std::time::Instant::now();
         loop {
-            let wait = self.pipeline.has_backlog().then_some(RETRY_EVERY);
+            let wait = if self.shared {
+                Some(POLL)
+            } else {
+                self.pipeline.has_backlog().then_some(RETRY_EVERY)
+            };
             let first = match next(rx, wait) {
                 Ok(Some(j)) => j,
                 Ok(None) => {
-                    self.retry_unwritten();
+                    if last_retry.elapsed() >= RETRY_EVERY {
+                        self.retry_unwritten();
+                        last_retry = std::time::Instant::now();
+                    }
+                    std::thread::yield_now();
                     continue;
                 }
                 Err(()) => break,
@@ -291,7 +321,7 @@ impl<S: Store> Worker<S> {
         }
         match self.pipeline.finish() {
             Ok(()) | Err(PipelineError::Deliver(_)) => {
-                self.health.update(|h| h.database = None);
+                self.health.update(self.slot, |h| h.database = None);
                 self.delivered();
                 for (reply, _, mut decided) in self.done.drain(..) {
                     if decided.verdict.delivers() {
@@ -348,7 +378,7 @@ impl<S: Store> Worker<S> {
         if let Some(e) = &mark {
             tracing::warn!(error = %e, "written lines wait to be recorded as written");
         }
-        self.health.update(|h| {
+        self.health.update(self.slot, |h| {
             h.messages = error;
             h.unwritten = unwritten;
             if let Some(e) = mark {
@@ -359,7 +389,8 @@ impl<S: Store> Worker<S> {
 
     /// The answer for an event that was not recorded (or whose commit is in doubt).
     fn failed(&self, e: &PipelineError) -> Unavailable {
-        self.health.update(|h| h.database = Some(e.to_string()));
+        self.health
+            .update(self.slot, |h| h.database = Some(e.to_string()));
         Unavailable(match e {
             PipelineError::Store(StoreError::CommitUnknown(_)) => e.to_string(),
             _ => format!("event not recorded: {e}"),

@@ -403,8 +403,17 @@ impl StoreTx for PgTx<'_> {
     fn commit(self) -> Result<Durability, StoreError> {
         match self.tx.commit() {
             Ok(()) => Ok(Durability::Durable),
-            // The server answered: the transaction is rolled back, a retry is safe.
-            Err(e) if e.code().is_some() => Err(e.into()),
+            // A serialization failure or a deadlock: the transaction is rolled back, a retry
+            // is safe. Any other failure at COMMIT (a server shutting down, a dropped
+            // connection) leaves it unknown whether the event was recorded.
+            Err(e)
+                if e.code().is_some_and(|c| {
+                    *c == SqlState::T_R_SERIALIZATION_FAILURE
+                        || *c == SqlState::T_R_DEADLOCK_DETECTED
+                }) =>
+            {
+                Err(e.into())
+            }
             Err(e) => Err(StoreError::CommitUnknown(e.to_string())),
         }
     }
