@@ -2,16 +2,6 @@
 //! against raw SQLite inserts of the same rows. `cargo bench --bench pipeline`;
 //! `BENCH_EVENTS` / `BENCH_USERS` scale it. Prints one table; see BENCHMARKS.md.
 
-// Test code: counts are small, fixtures are built inline and passed by value.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_precision_loss,
-    clippy::cast_sign_loss,
-    clippy::needless_pass_by_value,
-    clippy::format_collect
-)]
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -79,6 +69,7 @@ fn main() {
     };
     let stores = std::env::var("BENCH_STORES").unwrap_or_else(|_| "memory,file".into());
     let repeat = env("BENCH_REPEAT", 3).max(1);
+    #[allow(clippy::cast_precision_loss)] // event counts far below 2^52
     let rate = |d: Duration| events as f64 / d.as_secs_f64();
     let median = |mut v: Vec<Duration>| {
         v.sort();
@@ -148,6 +139,7 @@ fn pipeline(
 }
 
 /// The same rows, inserted with prepared statements in transactions of 10,000 events.
+#[allow(clippy::needless_pass_by_value)] // the store is this run's own, dropped with it
 fn baseline(scenario: &Scenario, results: &[EventResult], store: SqliteStore) -> Duration {
     // Parsed before the clock starts: the baseline measures SQLite alone.
     let events: Vec<_> = scenario

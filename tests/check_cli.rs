@@ -1,16 +1,6 @@
 //! `workbench check` end to end: hostile rules files fail fast with exit 2, lints against
 //! scenarios, counts, and the scenarios it looks at by default.
 
-// Test code: counts are small, fixtures are built inline and passed by value.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_precision_loss,
-    clippy::cast_sign_loss,
-    clippy::needless_pass_by_value,
-    clippy::format_collect
-)]
-
 mod common;
 
 use std::fmt::Write as _;

@@ -3,16 +3,6 @@
 //! one line naming the file (and a position when the YAML had one), and `check` exits 0, 1 or
 //! 2, never 101.
 
-// Test code: counts are small, fixtures are built inline and passed by value.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_precision_loss,
-    clippy::cast_sign_loss,
-    clippy::needless_pass_by_value,
-    clippy::format_collect
-)]
-
 mod common;
 
 use std::path::Path;
@@ -90,6 +80,12 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 
 fn apply(src: &str, m: &Mutation) -> String {
     let mut bytes = src.as_bytes().to_vec();
+    // A fraction of a short file's length: exact enough, never negative.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let at = |f: f64, len: usize| ((len as f64) * f) as usize;
     match m {
         Mutation::Flip(f, b) => {

@@ -3,16 +3,6 @@
 //! error that names the file and where in it; through `workbench run` they exit 0, 1 or 2 and
 //! an exit 2 writes no report.
 
-// Test code: counts are small, fixtures are built inline and passed by value.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_precision_loss,
-    clippy::cast_sign_loss,
-    clippy::needless_pass_by_value,
-    clippy::format_collect
-)]
-
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -159,6 +149,12 @@ fn nested(depth: usize, open: &str, close: &str) -> String {
 /// Apply `m` to a bundled file; the result need not be UTF-8.
 fn apply(ext: &str, src: &str, m: &Mutation) -> Vec<u8> {
     let mut bytes = src.as_bytes().to_vec();
+    // A fraction of a short file's length: exact enough, never negative.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let index = |a: f64, len: usize| ((a * len as f64) as usize).min(len);
     let huge = "h".repeat(100_000);
     match *m {

@@ -1,16 +1,6 @@
 //! Property tests over generated streams: suppression is never beaten, every event gets
 //! exactly one decision, and reported outcomes match the rows written.
 
-// Test code: counts are small, fixtures are built inline and passed by value.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_precision_loss,
-    clippy::cast_sign_loss,
-    clippy::needless_pass_by_value,
-    clippy::format_collect
-)]
-
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -31,7 +21,7 @@ fn rules() -> RuleSet {
 fn arb_value() -> impl Strategy<Value = Value> {
     prop_oneof![
         (0i64..6).prop_map(|n| json!(n)),
-        (0i64..6).prop_map(|n| json!(n as f64)),
+        (0i32..6).prop_map(|n| json!(f64::from(n))),
         (0i64..6).prop_map(|n| json!(n.to_string())),
         Just(json!(true)),
         Just(Value::Null),
@@ -120,7 +110,7 @@ proptest! {
 
         let conn = pipeline.store.connection();
         let count = |sql: &str| -> usize {
-            conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as usize
+            usize::try_from(conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap()).unwrap()
         };
         let n = stream.len();
         prop_assert_eq!(count("SELECT count(*) FROM events"), n);

@@ -1,16 +1,6 @@
 //! `workbench serve` on PostgreSQL: two instances on one database, against a real server (the
 //! test binary's throwaway cluster, or `WORKBENCH_PG`).
 
-// Test code: counts are small, fixtures are built inline and passed by value.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_precision_loss,
-    clippy::cast_sign_loss,
-    clippy::needless_pass_by_value,
-    clippy::format_collect
-)]
-
 mod common;
 
 use std::sync::Arc;
@@ -86,13 +76,13 @@ fn two_instances_never_beat_suppression_together() {
     assert_eq!(from_a, from_b);
     assert_eq!(
         from_a["decisions"].as_array().unwrap().len(),
-        clients as usize
+        usize::try_from(clients).unwrap()
     );
 
     // And the history exports from PostgreSQL like from SQLite.
     let r = common::workbench(&["import", "--db", &db.url(), "--user", "shared"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.stdout.lines().count(), clients as usize);
+    assert_eq!(r.stdout.lines().count(), usize::try_from(clients).unwrap());
 }
 
 #[test]

@@ -1,15 +1,5 @@
 //! `workbench run` end to end: reports, exit codes, determinism, files it writes.
 
-// Test code: counts are small, fixtures are built inline and passed by value.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_precision_loss,
-    clippy::cast_sign_loss,
-    clippy::needless_pass_by_value,
-    clippy::format_collect
-)]
-
 mod common;
 
 use common::{root, workbench, workbench_in};
@@ -115,7 +105,10 @@ fn messages_and_db_are_written_when_asked() {
     };
     assert_eq!(count("events"), 14);
     assert_eq!(count("decisions"), 14);
-    assert_eq!(count("send_requests"), lines.lines().count() as i64);
+    assert_eq!(
+        count("send_requests"),
+        i64::try_from(lines.lines().count()).unwrap()
+    );
     assert_eq!(count("suppressions"), 3);
     assert_eq!(count("user_traits"), 1);
     // Running again starts from a fresh database and appends to messages.txt.

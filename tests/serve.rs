@@ -2,16 +2,6 @@
 //! HTTP: every endpoint, each 4xx, configuration precedence, a bad rules file, concurrency,
 //! SIGKILL and SIGTERM.
 
-// Test code: counts are small, fixtures are built inline and passed by value.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_precision_loss,
-    clippy::cast_sign_loss,
-    clippy::needless_pass_by_value,
-    clippy::format_collect
-)]
-
 mod common;
 
 use std::process::Command;
@@ -287,11 +277,11 @@ fn every_answered_delivery_survives_sigkill_exactly_once() {
     assert_eq!(count(&conn, "SELECT count(*) FROM decisions"), 60);
     assert_eq!(count(&conn, "SELECT count(*) FROM send_requests"), allowed);
     let lines = s.messages();
-    assert_eq!(lines.len() as i64, allowed);
+    assert_eq!(i64::try_from(lines.len()).unwrap(), allowed);
     let mut ids: Vec<&str> = lines.iter().filter_map(|l| l.split(" | ").nth(4)).collect();
     ids.sort_unstable();
     ids.dedup();
-    assert_eq!(ids.len() as i64, allowed, "no line twice");
+    assert_eq!(i64::try_from(ids.len()).unwrap(), allowed, "no line twice");
 }
 
 #[test]
@@ -366,7 +356,7 @@ fn sigterm_finishes_in_flight_requests() {
     assert!(count(&conn, "SELECT count(*) FROM decisions") >= answered);
     let lines = std::fs::read_to_string(dir.path().join("messages.txt")).unwrap();
     assert_eq!(
-        lines.lines().count() as i64,
+        i64::try_from(lines.lines().count()).unwrap(),
         count(&conn, "SELECT count(*) FROM send_requests")
     );
 }

@@ -3,16 +3,6 @@
 //! past it fails with `EFBIG` as one on a full disk fails with `ENOSPC`. First under
 //! `messages.txt`, then under the database.
 
-// Test code: counts are small, fixtures are built inline and passed by value.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_precision_loss,
-    clippy::cast_sign_loss,
-    clippy::needless_pass_by_value,
-    clippy::format_collect
-)]
-
 mod common;
 
 use std::process::Command;
@@ -66,9 +56,13 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
 fn a_full_messages_file_answers_pending_and_writes_every_line_once_when_space_returns() {
     let dir = tempfile::tempdir().unwrap();
     // 1 MiB of earlier deliveries, so the limit below falls on messages.txt first.
-    let filler: String = (0..4000)
-        .map(|i| format!("2024-01-01T00:00:00Z | user_id=old | template=T | channel=email | event_id={} | reason=rule:r | text={}\n", 900_000 + i, "x".repeat(160)))
-        .collect();
+    let text = "x".repeat(160);
+    let filler = (0..4000).fold(String::new(), |f, i| {
+        f + &format!(
+            "2024-01-01T00:00:00Z | user_id=old | template=T | channel=email | event_id={} | reason=rule:r | text={text}\n",
+            900_000 + i
+        )
+    });
     std::fs::write(dir.path().join("messages.txt"), &filler).unwrap();
     let db = format!("sqlite:///{}", dir.path().join("m.db").display());
     let rules = common::server::rules_abs();

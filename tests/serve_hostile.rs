@@ -1,16 +1,6 @@
 //! `serve` against hostile clients (SPEC §8): out-of-range and forged fields, raw HTTP with
 //! oversized or slow requests, and one user's broken history in a commit group.
 
-// Test code: counts are small, fixtures are built inline and passed by value.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_precision_loss,
-    clippy::cast_sign_loss,
-    clippy::needless_pass_by_value,
-    clippy::format_collect
-)]
-
 mod common;
 
 use std::io::{Read, Write};
@@ -132,7 +122,7 @@ fn every_error_status_has_a_json_body() {
         (
             format!(
                 "GET /health HTTP/1.1\r\nHost: x\r\n{}Connection: close\r\n\r\n",
-                (0..150).map(|i| format!("x-h{i}: v\r\n")).collect::<String>()
+                (0..150).fold(String::new(), |h, i| h + &format!("x-h{i}: v\r\n"))
             )
             .into_bytes(),
             431,
@@ -354,7 +344,7 @@ mod fuzz {
         let db = s.db();
         let deliveries = count(&db, "SELECT count(*) FROM send_requests");
         let lines = s.messages();
-        assert_eq!(lines.len() as i64, deliveries);
+        assert_eq!(i64::try_from(lines.len()).unwrap(), deliveries);
         let mut ids: Vec<i64> = lines
             .iter()
             .map(|l| workbench::provider::line::event_id(l).expect("a whole line"))

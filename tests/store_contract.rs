@@ -1,15 +1,5 @@
 //! The storage contract, run against both backends: SQLite and a real PostgreSQL server.
 
-// Test code: counts are small, fixtures are built inline and passed by value.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_precision_loss,
-    clippy::cast_sign_loss,
-    clippy::needless_pass_by_value,
-    clippy::format_collect
-)]
-
 mod common;
 
 use chrono::{DateTime, Utc};
@@ -25,6 +15,7 @@ fn ts(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
+#[allow(clippy::needless_pass_by_value)] // fixtures are built inline with `json!`
 fn event(user: &str, kind: &str, at: &str, props: serde_json::Value) -> Event {
     Event {
         user_id: user.into(),

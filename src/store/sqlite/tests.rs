@@ -1,19 +1,13 @@
-// Test code: counts are small, fixtures are built inline and passed by value.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_precision_loss,
-    clippy::cast_sign_loss,
-    clippy::needless_pass_by_value,
-    clippy::format_collect
-)]
 use super::*;
 use crate::store::{Durability, StoreTx};
 
 #[test]
 fn migrates_fresh_and_refuses_newer_schemas() {
     let s = SqliteStore::open_in_memory().unwrap();
-    assert_eq!(s.version().unwrap(), MIGRATIONS.len() as i64);
+    assert_eq!(
+        s.version().unwrap(),
+        i64::try_from(MIGRATIONS.len()).unwrap()
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("x.db");
     {
@@ -124,7 +118,10 @@ fn a_database_poisoned_before_the_limits_is_migrated_and_readable() {
         .unwrap();
     }
     let mut s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.version().unwrap(), MIGRATIONS.len() as i64);
+    assert_eq!(
+        s.version().unwrap(),
+        i64::try_from(MIGRATIONS.len()).unwrap()
+    );
     let us: Vec<i64> = s
         .connection()
         .prepare("SELECT event_us FROM send_requests ORDER BY id")

@@ -1,12 +1,3 @@
-// Test code: counts are small, fixtures are built inline and passed by value.
-#![allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
-    clippy::cast_precision_loss,
-    clippy::cast_sign_loss,
-    clippy::needless_pass_by_value,
-    clippy::format_collect
-)]
 use std::path::Path;
 
 use serde_json::json;
@@ -22,6 +13,7 @@ fn rules() -> RuleSet {
     .unwrap()
 }
 
+#[allow(clippy::needless_pass_by_value)] // fixtures are built inline with `json!`
 fn ev(event_type: &str, ts: &str, props: serde_json::Value, traits: serde_json::Value) -> Event {
     Event {
         user_id: "u1".into(),
