@@ -8,7 +8,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::server::{Server, count, start, start_in};
+use common::server::{Server, count, start};
 use serde_json::json;
 
 fn event(user: &str) -> String {
@@ -64,19 +64,7 @@ fn a_full_messages_file_answers_pending_and_writes_every_line_once_when_space_re
         )
     });
     std::fs::write(dir.path().join("messages.txt"), &filler).unwrap();
-    let db = format!("sqlite:///{}", dir.path().join("m.db").display());
-    let rules = common::server::rules_abs();
-    let args = [
-        "--port",
-        "0",
-        "--database-url",
-        &db,
-        "--rules",
-        &rules,
-        "--messages",
-        "messages.txt",
-    ];
-    let s = start_in(dir, &args, &[]).unwrap();
+    let s = common::server::start_sqlite(dir);
     if !prlimit(&s, &(size(&s, "messages.txt") + 1000).to_string()) {
         return;
     }

@@ -243,19 +243,7 @@ fn a_torn_line_with_half_a_character_never_stops_a_start() {
         .to_vec();
     bytes.pop();
     std::fs::write(dir.path().join("messages.txt"), &bytes).unwrap();
-    let db = format!("sqlite:///{}", dir.path().join("m.db").display());
-    let rules = common::server::rules_abs();
-    let args = [
-        "--port",
-        "0",
-        "--database-url",
-        &db,
-        "--rules",
-        &rules,
-        "--messages",
-        "messages.txt",
-    ];
-    let s = common::server::start_in(dir, &args, &[]).unwrap();
+    let s = common::server::start_sqlite(dir);
     assert_eq!(
         s.post("/events", &event("u", "2024-01-15T10:00:00Z")).0,
         200

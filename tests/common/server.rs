@@ -107,7 +107,11 @@ pub fn start_in(
 }
 
 pub fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
+    start_sqlite(tempfile::tempdir().unwrap())
+}
+
+/// `serve` on `m.db` and `messages.txt` in `dir` (which may already hold them).
+pub fn start_sqlite(dir: tempfile::TempDir) -> Server {
     let db = format!("sqlite:///{}", dir.path().join("m.db").display());
     start_in(
         dir,
