@@ -66,8 +66,19 @@ impl PgStore {
             self.client = None;
             let mut config: ::postgres::Config = self.url.parse()?;
             config.connect_timeout(std::time::Duration::from_secs(3));
+            // A peer gone without a reset (a partition) is noticed in about a minute, not
+            // after the kernel's two hours.
+            config.keepalives(true);
+            config.keepalives_idle(std::time::Duration::from_secs(30));
             let mut client = config.connect(NoTls)?;
             migrate(&mut client)?;
+            // Bounded waits once migrated: a user's lock held by a stuck instance, a runaway
+            // statement or an abandoned transaction fail the event (503) instead of filling
+            // the pool for good.
+            client.batch_execute(
+                "SET lock_timeout = '10s'; SET statement_timeout = '30s';
+                 SET idle_in_transaction_session_timeout = '60s'",
+            )?;
             self.stmts = Some(Statements::prepare(&mut client)?);
             self.client = Some(client);
         }
