@@ -242,4 +242,130 @@ mod tests {
             .0
         );
     }
+
+    /// Every operator against every kind of value (SPEC §2): the result, and whether the
+    /// explanation saw a value, a type mismatch or nothing.
+    #[test]
+    fn operator_by_value_kind_matrix() {
+        use Operator::{
+            Contains, Equals, Exists, Gt, Gte, In, Lt, Lte, NotEquals, NotExists, NotIn,
+        };
+        let e = event(
+            json!({"i": 3, "f": 2.5, "s": "abc", "b": true, "z": null,
+                   "l": [1, "a"], "o": {"k": 1}}),
+            json!({}),
+        );
+        // (operator, field, expected value, holds, what was seen: V value, M mismatch, - missing)
+        let cases: &[(Operator, &str, Option<Value>, bool, char)] = &[
+            (Equals, "i", Some(json!(3)), true, 'V'),
+            (Equals, "i", Some(json!(3.0)), true, 'V'),
+            (Equals, "i", Some(json!(4)), false, 'V'),
+            (Equals, "i", Some(json!("3")), false, 'M'),
+            (Equals, "f", Some(json!(2.5)), true, 'V'),
+            (Equals, "f", Some(json!(2)), false, 'V'),
+            (Equals, "s", Some(json!("abc")), true, 'V'),
+            (Equals, "s", Some(json!("ABC")), false, 'V'),
+            (Equals, "s", Some(json!(3)), false, 'M'),
+            (Equals, "b", Some(json!(true)), true, 'V'),
+            (Equals, "b", Some(json!(false)), false, 'V'),
+            (Equals, "b", Some(json!(1)), false, 'M'),
+            (Equals, "z", Some(json!(null)), true, 'V'),
+            (Equals, "z", Some(json!(0)), false, 'M'),
+            (Equals, "l", Some(json!([1, "a"])), true, 'V'),
+            (Equals, "l", Some(json!([1.0, "a"])), true, 'V'),
+            (Equals, "l", Some(json!([1])), false, 'V'),
+            (Equals, "l", Some(json!(["a", 1])), false, 'V'),
+            (Equals, "l", Some(json!("a")), false, 'M'),
+            (Equals, "o", Some(json!({"k": 1})), true, 'V'),
+            (Equals, "o", Some(json!({"k": 1.0})), true, 'V'),
+            (Equals, "o", Some(json!({"k": 2})), false, 'V'),
+            (Equals, "o", Some(json!({"j": 1})), false, 'V'),
+            (Equals, "o", Some(json!({"k": 1, "j": 2})), false, 'V'),
+            (Equals, "q", Some(json!(1)), false, '-'),
+            (NotEquals, "i", Some(json!(4)), true, 'V'),
+            (NotEquals, "i", Some(json!(3)), false, 'V'),
+            (NotEquals, "s", Some(json!("x")), true, 'V'),
+            (NotEquals, "s", Some(json!(3)), false, 'M'),
+            (NotEquals, "z", Some(json!(null)), false, 'V'),
+            (NotEquals, "q", Some(json!(1)), false, '-'),
+            (Gt, "i", Some(json!(2)), true, 'V'),
+            (Gt, "i", Some(json!(3)), false, 'V'),
+            (Gt, "f", Some(json!(2)), true, 'V'),
+            (Gt, "s", Some(json!(1)), false, 'M'),
+            (Gt, "i", Some(json!("2")), false, 'M'),
+            (Gt, "b", Some(json!(0)), false, 'M'),
+            (Gte, "i", Some(json!(3)), true, 'V'),
+            (Gte, "i", Some(json!(4)), false, 'V'),
+            (Gte, "f", Some(json!(2.5)), true, 'V'),
+            (Lt, "i", Some(json!(4)), true, 'V'),
+            (Lt, "i", Some(json!(3)), false, 'V'),
+            (Lt, "f", Some(json!(2.5)), false, 'V'),
+            (Lt, "f", Some(json!(3)), true, 'V'),
+            (Lt, "z", Some(json!(1)), false, 'M'),
+            (Lte, "i", Some(json!(3)), true, 'V'),
+            (Lte, "i", Some(json!(2)), false, 'V'),
+            (Lte, "f", Some(json!(2.5)), true, 'V'),
+            (Lte, "l", Some(json!(9)), false, 'M'),
+            (In, "i", Some(json!([1, 3])), true, 'V'),
+            (In, "i", Some(json!([3.0])), true, 'V'),
+            (In, "i", Some(json!([1, 2])), false, 'V'),
+            (In, "i", Some(json!(["3"])), false, 'M'),
+            (In, "s", Some(json!([1, "abc"])), true, 'V'),
+            (In, "z", Some(json!([null])), true, 'V'),
+            (In, "q", Some(json!([1])), false, '-'),
+            (NotIn, "i", Some(json!([1, 2])), true, 'V'),
+            (NotIn, "i", Some(json!([3])), false, 'V'),
+            (NotIn, "i", Some(json!(["3"])), false, 'M'),
+            (NotIn, "s", Some(json!(["x"])), true, 'V'),
+            (Contains, "s", Some(json!("b")), true, 'V'),
+            (Contains, "s", Some(json!("x")), false, 'V'),
+            (Contains, "s", Some(json!(1)), false, 'M'),
+            (Contains, "l", Some(json!("a")), true, 'V'),
+            (Contains, "l", Some(json!(1.0)), true, 'V'),
+            (Contains, "l", Some(json!(2)), false, 'V'),
+            (Contains, "i", Some(json!(3)), false, 'M'),
+            (Contains, "o", Some(json!("k")), false, 'M'),
+            (Exists, "i", None, true, 'V'),
+            (Exists, "z", None, true, 'V'),
+            (Exists, "q", None, false, '-'),
+            (NotExists, "i", None, false, 'V'),
+            (NotExists, "z", None, false, 'V'),
+            (NotExists, "q", None, true, '-'),
+        ];
+        for (op, field, value, holds, seen) in cases {
+            let path = format!("properties.{field}");
+            let (got, actual) = run(*op, &path, value.clone(), &e);
+            let got_seen = match actual {
+                Actual::Value(_) => 'V',
+                Actual::Mismatch(_) => 'M',
+                Actual::Missing => '-',
+            };
+            assert_eq!((got, got_seen), (*holds, *seen), "{field} {op} {value:?}");
+        }
+    }
+
+    #[test]
+    fn explanations_name_what_was_seen() {
+        assert_eq!(Actual::Missing.to_string(), "missing");
+        assert_eq!(Actual::Value(json!("x")).to_string(), "\"x\"");
+        assert_eq!(
+            Actual::Mismatch(json!("3")).to_string(),
+            "\"3\" (string, type mismatch)"
+        );
+        let kinds: Vec<&str> = [
+            json!(null),
+            json!(true),
+            json!(1),
+            json!("s"),
+            json!([]),
+            json!({}),
+        ]
+        .iter()
+        .map(kind)
+        .collect();
+        assert_eq!(
+            kinds,
+            ["null", "boolean", "number", "string", "list", "object"]
+        );
+    }
 }
