@@ -245,3 +245,39 @@ fn hours_print_like_people_write_them() {
     assert_eq!(fmt_hours(24.000_277), "24");
     assert_eq!(fmt_hours(0.25), "0.25");
 }
+
+#[test]
+fn the_same_decision_ignores_only_the_wording() {
+    let base = Verdict {
+        matched_rule: Some("r".into()),
+        action_type: DecisionAction::Send,
+        template_name: Some("T".into()),
+        channel: Some(crate::rules::Channel::Email),
+        outcome: Outcome::Allow,
+        reason: "first T".into(),
+        reason_code: ReasonCode::Sent,
+    };
+    assert!(base.same_decision(&base.clone()));
+    let reworded = Verdict {
+        reason: "worded otherwise".into(),
+        ..base.clone()
+    };
+    assert!(
+        base.same_decision(&reworded),
+        "the reason's wording may differ"
+    );
+    let changes: [fn(&mut Verdict); 6] = [
+        |v| v.matched_rule = Some("other".into()),
+        |v| v.action_type = DecisionAction::Alert,
+        |v| v.template_name = Some("U".into()),
+        |v| v.channel = Some(crate::rules::Channel::Sms),
+        |v| v.outcome = Outcome::Suppress,
+        |v| v.reason_code = ReasonCode::SuppressedOnceEver,
+    ];
+    for change in changes {
+        let mut other = base.clone();
+        change(&mut other);
+        assert!(!base.same_decision(&other), "{other:?}");
+        assert!(!other.same_decision(&base), "{other:?}");
+    }
+}
