@@ -281,3 +281,64 @@ fn the_same_decision_ignores_only_the_wording() {
         assert!(!other.same_decision(&base), "{other:?}");
     }
 }
+
+#[test]
+fn a_rule_without_suppression_never_looks_at_earlier_deliveries() {
+    let r = rules();
+    let e = ev(
+        "payment_failed",
+        "2024-01-15T10:30:00Z",
+        json!({"failure_reason": "CARD_DECLINED", "attempt_number": 3}),
+        json!(null),
+    );
+    // Even a history claiming the alert went out before cannot suppress `none`.
+    let earlier = Delivery {
+        event_id: 1,
+        event_timestamp: at("2024-01-15T09:00:00Z"),
+    };
+    let history = History {
+        priors: vec![],
+        deliveries: vec![("HIGH_RISK_ALERT", Window::Ever, Some(earlier))],
+    };
+    let d = decide(&r, &e, &history);
+    assert_eq!(d.verdict.matched_rule.as_deref(), Some("high_risk_alert"));
+    assert_eq!(
+        (d.verdict.outcome, d.verdict.reason_code),
+        (Outcome::Alert, ReasonCode::Alerted)
+    );
+}
+
+#[test]
+fn only_the_rules_own_template_and_window_suppress() {
+    let r = rules();
+    let e = ev(
+        "signup_completed",
+        "2024-01-15T10:30:00Z",
+        json!({}),
+        json!({"marketing_opt_in": true}),
+    );
+    let earlier = Some(Delivery {
+        event_id: 1,
+        event_timestamp: at("2024-01-14T09:00:00Z"),
+    });
+    let day = Window::Day(NaiveDate::from_ymd_opt(2024, 1, 15).unwrap());
+    // Another template ever, and this template in another window: neither is this one.
+    let history = History {
+        priors: vec![],
+        deliveries: vec![
+            ("BANK_LINK_NUDGE_SMS", Window::Ever, earlier),
+            ("WELCOME_EMAIL", day, earlier),
+            ("WELCOME_EMAIL", Window::Ever, None),
+        ],
+    };
+    assert_eq!(decide(&r, &e, &history).verdict.outcome, Outcome::Allow);
+    let history = History {
+        priors: vec![],
+        deliveries: vec![("WELCOME_EMAIL", Window::Ever, earlier)],
+    };
+    let d = decide(&r, &e, &history);
+    assert_eq!(
+        (d.verdict.outcome, d.verdict.reason_code),
+        (Outcome::Suppress, ReasonCode::SuppressedOnceEver)
+    );
+}
