@@ -22,7 +22,6 @@ use crate::source;
 use crate::yaml::{self, Pos, Positions};
 
 /// The deepest a YAML scenario may nest, as deep as JSON Lines may (`serde_json`'s limit).
-use crate::yaml::MAX_DEPTH;
 
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -149,12 +148,9 @@ impl Scenario {
             pos,
             message,
         };
-        // Depth is checked first, in one linear pass: the YAML deserializer's time grows with
-        // the square of it.
-        if let Some(pos) = too_deep(src) {
-            let message = format!("nesting deeper than {MAX_DEPTH} levels of mappings and lists");
-            return Err(err(Some(pos), message));
-        }
+        // Parsed before the positions are indexed: `yaml::from_str` refuses nesting past
+        // `MAX_DEPTH` in one linear pass first, and the index's paths grow with the depth.
+        let raw: RawScenario = yaml::from_str(src).map_err(|e| err(e.pos, e.message))?;
         let positions = Positions::index(src, |depth, p| match depth {
             1 => p == "rules",
             2 => p.starts_with("events["),
@@ -165,7 +161,6 @@ impl Scenario {
             }
             _ => false,
         });
-        let raw: RawScenario = yaml::from_str(src).map_err(|e| err(e.pos, e.message))?;
         let raw_len = raw.events.len();
         let steps = raw
             .events
@@ -262,41 +257,6 @@ impl Scenario {
             .clone()
             .unwrap_or_else(|| self.path.display().to_string())
     }
-}
-
-/// Where a YAML document first nests deeper than [`MAX_DEPTH`], if it does: checked before the
-/// positions index, which would otherwise build ever-longer paths. A document with fewer
-/// brackets than that cannot (block nesting costs indentation; `yaml::from_str` checks it).
-fn too_deep(src: &str) -> Option<Pos> {
-    use saphyr_parser::{Event, Parser};
-    if src.bytes().filter(|b| matches!(b, b'[' | b'{')).count() <= MAX_DEPTH {
-        return None;
-    }
-    let mut depth = 0usize;
-    for item in Parser::new_from_str(src) {
-        let at = |line, col: usize| {
-            Some(Pos {
-                line,
-                column: col + 1,
-            })
-        };
-        match item {
-            Ok((Event::SequenceStart(..) | Event::MappingStart(..), span)) => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return at(span.start.line(), span.start.col());
-                }
-            }
-            Ok((Event::SequenceEnd | Event::MappingEnd, _)) => depth = depth.saturating_sub(1),
-            Ok(_) => {}
-            // The parser gives up on flow nesting past 255 levels, before any event of it.
-            Err(e) if e.info().contains("recursion limit") => {
-                return at(e.marker().line(), e.marker().col());
-            }
-            Err(_) => return None,
-        }
-    }
-    None
 }
 
 fn open(path: &Path) -> Result<File, ScenarioError> {
