@@ -4,6 +4,8 @@
 # Usage: bench/serve.sh [DURATION_SECONDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 duration=${1:-20}
 connections=${2:-32}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 2; }
@@ -13,12 +15,7 @@ trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 NO_COLOR=1 ./target/release/workbench serve --port 0 --database-url "sqlite:///$dir/bench.db" \
   --rules rules/rules.yaml --messages "$dir/messages.txt" 2>"$dir/server.log" &
 pid=$!
-for _ in $(seq 100); do
-  addr=$(grep -o 'listening on http://[0-9.:]*' "$dir/server.log" | sed 's#listening on ##' || true)
-  [ -n "$addr" ] && break
-  sleep 0.1
-done
-[ -n "$addr" ] || { cat "$dir/server.log" >&2; exit 1; }
+addr=$(serve_address "$dir/server.log")
 wrk -t2 -c"$connections" -d"${duration}s" --latency -s bench/events.lua "$addr"
 kill -TERM $pid; wait $pid || true
 echo

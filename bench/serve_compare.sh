@@ -8,6 +8,8 @@
 #                        bench/serve_compare.sh /tmp/old/target/release/workbench target/release/workbench
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 old=$1
 new=$2
 seconds=${3:-5}
@@ -22,13 +24,7 @@ measure() {
   NO_COLOR=1 "$bin" serve --port 0 --database-url "sqlite:///$dir/bench.db" \
     --rules rules/rules.yaml --messages "$dir/messages.txt" 2>"$dir/server.log" &
   pid=$!
-  addr=
-  for _ in $(seq 100); do
-    addr=$(grep -o 'listening on http://[0-9.:]*' "$dir/server.log" | sed 's#listening on ##' || true)
-    [ -n "$addr" ] && break
-    sleep 0.1
-  done
-  [ -n "$addr" ] || { cat "$dir/server.log" >&2; exit 1; }
+  addr=$(serve_address "$dir/server.log")
   out=$(wrk -t1 -c"$connections" -d"${seconds}s" --latency -s bench/events.lua "$addr")
   kill -TERM $pid; wait $pid || true
   rm -rf "$dir"

@@ -4,6 +4,8 @@
 # Usage: bench/serve_pg.sh [INSTANCES] [SECONDS] [CONNECTIONS] [POOL_SIZE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 instances=${1:-1}
 duration=${2:-20}
 connections=${3:-32}
@@ -28,13 +30,7 @@ for i in $(seq "$instances"); do
   DATABASE_URL="$server/$db" DATABASE_POOL_SIZE=$pool NO_COLOR=1 ./target/release/workbench serve \
     --port 0 --rules rules/rules.yaml --messages "$dir/$i/messages.txt" 2>"$dir/$i/server.log" &
   pids+=($!)
-  addr=""
-  for _ in $(seq 100); do
-    addr=$(grep -o 'listening on http://[0-9.:]*' "$dir/$i/server.log" | sed 's#listening on ##' || true)
-    [ -n "$addr" ] && break
-    sleep 0.1
-  done
-  [ -n "$addr" ] || { cat "$dir/$i/server.log" >&2; exit 1; }
+  addr=$(serve_address "$dir/$i/server.log")
   addrs+=("$addr")
 done
 per=$((connections / instances))
