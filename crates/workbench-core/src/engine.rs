@@ -9,14 +9,15 @@ pub mod zone;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use eval::{Actual, json_eq};
-pub use trace::{CondTrace, Role, RuleTrace, SuppressionTrace, Trace};
+pub use trace::{CondTrace, QuietTrace, Role, RuleTrace, SuppressionTrace, Trace};
+pub use zone::{Calendar, LocalWindow, ResolvedZone, Zone, ZoneSource};
 
 use crate::event::Event;
-use crate::rules::{ActionType, Channel, RuleSet, Suppression};
+use crate::rules::{ActionType, CalendarBasis, Channel, RuleSet, Suppression};
 
 /// The latest earlier event of a type for the user, as `prior_event` sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -32,19 +33,59 @@ pub struct Delivery {
     pub event_timestamp: DateTime<Utc>,
 }
 
-/// Which deliveries count for suppression: all of them, or those whose event falls on a UTC day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// Which deliveries count for suppression: all of them, or those whose event falls in a
+/// calendar window (a UTC day, or a day of the user's local calendar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Window {
     Ever,
-    Day(NaiveDate),
+    Calendar(LocalWindow),
 }
 
 impl Window {
-    pub fn for_mode(mode: Suppression, event: &Event) -> Window {
-        match mode {
-            Suppression::OncePerCalendarDay => Window::Day(event.event_timestamp.date_naive()),
+    /// The UTC calendar day of `t`.
+    pub fn utc_day(t: DateTime<Utc>) -> Window {
+        Window::Calendar(Zone::UTC.window(Calendar::Day, t))
+    }
+
+    /// The window a rule's suppression looks in for `event`, decided in `zone`.
+    pub fn for_mode(
+        mode: Suppression,
+        calendar: CalendarBasis,
+        event: &Event,
+        zone: Zone,
+    ) -> Window {
+        match (mode, calendar) {
+            (Suppression::OncePerCalendarDay, CalendarBasis::Utc) => {
+                Window::utc_day(event.event_timestamp)
+            }
+            (Suppression::OncePerCalendarDay, CalendarBasis::User) => {
+                Window::Calendar(zone.window(Calendar::Day, event.event_timestamp))
+            }
             _ => Window::Ever,
         }
+    }
+
+    /// The window as a half-open range of UTC instants; `None` bounds are open.
+    pub fn range(&self) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        match self {
+            Window::Ever => (None, None),
+            Window::Calendar(w) => (Some(w.start), w.end),
+        }
+    }
+}
+
+impl std::fmt::Display for Window {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Window::Ever => f.write_str("ever"),
+            Window::Calendar(w) => w.fmt(f),
+        }
+    }
+}
+
+impl Serialize for Window {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -55,11 +96,12 @@ pub struct Lookups<'r> {
     pub deliveries: Vec<(&'r str, Window)>,
 }
 
-/// The answers to [`Lookups`], in the same order.
+/// The answers to [`Lookups`], in the same order, and the zone the event is decided in.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History<'r> {
     pub priors: Vec<(&'r str, Option<PriorEvent>)>,
     pub deliveries: Vec<(&'r str, Window, Option<Delivery>)>,
+    pub zone: ResolvedZone,
 }
 
 impl History<'_> {
@@ -78,8 +120,37 @@ impl History<'_> {
     }
 }
 
-/// What the engine needs to know about the past before it can decide `event`.
-pub fn lookups<'r>(rules: &'r RuleSet, event: &Event) -> Lookups<'r> {
+/// The event's own `user_traits.timezone`, as given (any JSON value).
+pub fn timezone_trait(event: &Event) -> Option<serde_json::Value> {
+    event.user_traits.as_ref().and_then(|t| t.get("timezone"))
+}
+
+/// The event's own valid zone, if its `user_traits.timezone` names one: what is stored with
+/// the event for later events of the user to fall back on.
+pub fn own_zone(event: &Event) -> Option<Zone> {
+    match timezone_trait(event)? {
+        serde_json::Value::String(name) => Zone::parse(&name),
+        _ => None,
+    }
+}
+
+/// Whether deciding `event` needs the user's latest earlier valid zone: some rule of its
+/// trigger uses the user's time and the event names no valid zone itself.
+pub fn needs_earlier_zone(rules: &RuleSet, event: &Event) -> bool {
+    rules.plan(&event.event_type).is_some_and(|p| p.needs_zone) && own_zone(event).is_none()
+}
+
+/// The zone `event` is decided in (SPEC §7.2), given the user's latest earlier valid zone.
+pub fn resolve_zone(rules: &RuleSet, event: &Event, earlier: Option<(i64, Zone)>) -> ResolvedZone {
+    ResolvedZone::resolve(
+        timezone_trait(event).as_ref(),
+        earlier,
+        rules.policy.timezone,
+    )
+}
+
+/// What the engine needs to know about the past before it can decide `event` in `zone`.
+pub fn lookups<'r>(rules: &'r RuleSet, event: &Event, zone: Zone) -> Lookups<'r> {
     match rules.plan(&event.event_type) {
         None => Lookups {
             prior_types: &[],
@@ -90,7 +161,7 @@ pub fn lookups<'r>(rules: &'r RuleSet, event: &Event) -> Lookups<'r> {
             deliveries: plan
                 .deliveries
                 .iter()
-                .map(|(t, mode)| (&**t, Window::for_mode(*mode, event)))
+                .map(|(t, mode, cal)| (&**t, Window::for_mode(*mode, *cal, event, zone)))
                 .collect(),
         },
     }
@@ -113,6 +184,9 @@ pub enum ReasonCode {
     Alerted,
     SuppressedOnceEver,
     SuppressedOncePerCalendarDay,
+    SuppressedQuietHours,
+    /// Allowed, held by quiet hours until `deliver_at`.
+    Scheduled,
 }
 
 /// `send`, `alert`, or `none` when no rule matched.
@@ -137,7 +211,8 @@ names! {
     Outcome => { Allow = "allow", Suppress = "suppress", Alert = "alert", None = "none" },
     ReasonCode => { NoMatch = "no_match", Sent = "sent", Alerted = "alerted",
         SuppressedOnceEver = "suppressed_once_ever",
-        SuppressedOncePerCalendarDay = "suppressed_once_per_calendar_day" },
+        SuppressedOncePerCalendarDay = "suppressed_once_per_calendar_day",
+        SuppressedQuietHours = "suppressed_quiet_hours", Scheduled = "scheduled" },
     DecisionAction => { None = "none", Send = "send", Alert = "alert" }
 }
 
@@ -151,6 +226,16 @@ pub struct Verdict {
     pub outcome: Outcome,
     pub reason: String,
     pub reason_code: ReasonCode,
+    /// When a send held by quiet hours is delivered (UTC); `None` unless scheduled.
+    #[serde(serialize_with = "ser_opt_ts")]
+    pub deliver_at: Option<DateTime<Utc>>,
+}
+
+fn ser_opt_ts<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&crate::event::format_ts(*t)),
+        None => s.serialize_none(),
+    }
 }
 
 impl Verdict {
@@ -158,8 +243,8 @@ impl Verdict {
         matches!(self.outcome, Outcome::Allow | Outcome::Alert)
     }
 
-    /// The same decision: outcome, rule, action, template, channel and reason code (the
-    /// wording of the reason may differ).
+    /// The same decision: outcome, rule, action, template, channel, reason code and
+    /// `deliver_at` (the wording of the reason may differ).
     pub fn same_decision(&self, other: &Verdict) -> bool {
         (
             self.outcome,
@@ -168,6 +253,7 @@ impl Verdict {
             &self.template_name,
             self.channel,
             self.reason_code,
+            self.deliver_at,
         ) == (
             other.outcome,
             &other.matched_rule,
@@ -175,7 +261,13 @@ impl Verdict {
             &other.template_name,
             other.channel,
             other.reason_code,
+            other.deliver_at,
         )
+    }
+
+    /// Whether this delivery waits for quiet hours to end.
+    pub fn scheduled(&self) -> bool {
+        self.deliver_at.is_some()
     }
 }
 
@@ -186,7 +278,8 @@ pub struct Decision<'r> {
     pub trace: Trace<'r>,
 }
 
-/// Decide one event: first enabled matching rule wins, then its suppression.
+/// Decide one event: first enabled matching rule wins, then its guards in SPEC §7.3's order
+/// (for now: the rule's own suppression, then quiet hours).
 pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> Decision<'r> {
     let mut trace = trace::evaluate(rules, event, history);
     let Some(win) = trace.winner() else {
@@ -200,12 +293,14 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
                 outcome: Outcome::None,
                 reason,
                 reason_code: ReasonCode::NoMatch,
+                deliver_at: None,
             },
             trace,
         };
     };
     let rule = &rules.rules[win.rule];
-    let window = Window::for_mode(rule.suppression, event);
+    let zone = &history.zone;
+    let window = Window::for_mode(rule.suppression, rule.calendar, event, zone.zone);
     let earlier = match rule.suppression {
         Suppression::None => None,
         _ => history.delivery(&rule.action.template, window),
@@ -216,14 +311,33 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
         window,
         earlier,
     };
+    let mut deliver_at = None;
     let (outcome, reason_code) = match (earlier, rule.suppression, rule.action.kind) {
         (Some(_), Suppression::OnceEver, _) => (Outcome::Suppress, ReasonCode::SuppressedOnceEver),
         (Some(_), _, _) => (Outcome::Suppress, ReasonCode::SuppressedOncePerCalendarDay),
-        (None, _, ActionType::Send) => (Outcome::Allow, ReasonCode::Sent),
         (None, _, ActionType::Alert) => (Outcome::Alert, ReasonCode::Alerted),
+        (None, _, ActionType::Send) => {
+            let quiet = quiet_guard(rules, rule, event, zone.zone);
+            trace.quiet = quiet;
+            match quiet.filter(QuietTrace::stopped) {
+                None => (Outcome::Allow, ReasonCode::Sent),
+                Some(q) => match q.hours.mode {
+                    quiet::QuietMode::Drop => (Outcome::Suppress, ReasonCode::SuppressedQuietHours),
+                    quiet::QuietMode::Hold => {
+                        deliver_at = q.deliver_at;
+                        (Outcome::Allow, ReasonCode::Scheduled)
+                    }
+                },
+            }
+        }
     };
-    let reason = reason::matched(rule, &trace, &suppression, outcome);
+    let local_calendar =
+        rule.suppression == Suppression::OncePerCalendarDay && rule.calendar == CalendarBasis::User;
+    if local_calendar || trace.quiet.is_some() {
+        trace.zone = Some(zone.clone());
+    }
     trace.suppression = Some(suppression);
+    let reason = reason::matched(rule, &trace, outcome);
     Decision {
         verdict: Verdict {
             matched_rule: Some(rule.name.clone()),
@@ -233,9 +347,35 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
             outcome,
             reason,
             reason_code,
+            deliver_at,
         },
         trace,
     }
+}
+
+/// Quiet hours (SPEC §7.3, row 6) as they stand for a send of `rule`: `None` when the file
+/// has none.
+fn quiet_guard(
+    rules: &RuleSet,
+    rule: &crate::rules::Rule,
+    event: &Event,
+    zone: Zone,
+) -> Option<QuietTrace> {
+    let hours = rules.policy.quiet_hours?;
+    let t = event.event_timestamp;
+    let local = zone.local(t);
+    let quiet = hours.contains(local.time());
+    let applies = rule.quiet_hours_apply();
+    let deliver_at = (quiet && applies && hours.mode == quiet::QuietMode::Hold)
+        // Only past the end of time is there no such instant: then it goes out at once.
+        .then(|| hours.deliver_at(zone, t).unwrap_or(t));
+    Some(QuietTrace {
+        hours,
+        local,
+        quiet,
+        applies,
+        deliver_at,
+    })
 }
 
 pub use crate::fmt::fmt_hours;

@@ -162,7 +162,11 @@ pub fn suppression(row: &EventResult, d: &Decision<'_>) -> Vec<Line> {
         out.push(Line::styled("never suppressed", Style::Dim));
     } else {
         let window = match s.window {
-            Window::Day(d) => format!("{d} (UTC)"),
+            Window::Calendar(w) if w.zone == crate::engine::Zone::UTC => w.to_string(),
+            Window::Calendar(w) => match w.end {
+                Some(end) => format!("{w}: {} – {}", format_ts(w.start), format_ts(end)),
+                None => format!("{w}: from {}", format_ts(w.start)),
+            },
             Window::Ever => "ever".to_string(),
         };
         out.push(Line::new(vec![
@@ -179,6 +183,37 @@ pub fn suppression(row: &EventResult, d: &Decision<'_>) -> Vec<Line> {
         out.push(Line::new(vec![
             Span::styled("earlier delivery: ", Style::Dim),
             earlier,
+        ]));
+    }
+    if let Some(z) = &d.trace.zone {
+        let t = row.event_timestamp;
+        out.push(Line::new(vec![
+            Span::styled("zone ", Style::Dim),
+            Span::plain(z.to_string()),
+            Span::styled("   local ", Style::Dim),
+            Span::plain(format!(
+                "{} {}",
+                z.zone.local(t).format("%Y-%m-%d %H:%M:%S"),
+                z.zone.offset(t)
+            )),
+        ]));
+    }
+    if let Some(q) = &d.trace.quiet {
+        let verdict = match (q.quiet, q.applies, q.deliver_at) {
+            (true, true, Some(at)) => format!("held: deliver at {}", format_ts(at)),
+            (true, true, None) => "dropped".to_string(),
+            (true, false, _) => "inside, but not subject to them".to_string(),
+            (false, _, _) => "outside".to_string(),
+        };
+        let style = if q.stopped() {
+            Style::Outcome(v.outcome)
+        } else {
+            Style::Plain
+        };
+        out.push(Line::new(vec![
+            Span::styled("quiet hours ", Style::Dim),
+            Span::plain(format!("{} ({})  ", q.hours, q.hours.mode)),
+            Span::styled(verdict, style),
         ]));
     }
     out.push(outcome);

@@ -2,6 +2,7 @@
 
 pub mod condition;
 pub mod name;
+pub mod policy;
 mod raw;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -14,6 +15,7 @@ pub use condition::{
     Condition, FieldPath, FieldTest, MAX_CONDITION_DEPTH, Operator, PriorEventTest, Root,
 };
 pub use name::MAX_NAME_CHARS;
+pub use policy::{CalendarBasis, Category, Policy};
 
 use crate::yaml::{self, Pos, Positions, TopLevel};
 
@@ -26,6 +28,12 @@ pub struct Rule {
     pub condition: Option<Condition>,
     pub action: Action,
     pub suppression: Suppression,
+    /// The calendar of `once_per_calendar_day` (UTC unless the rule says `user`).
+    pub calendar: CalendarBasis,
+    /// `None` for alerts; a send defaults to `marketing`.
+    pub category: Option<Category>,
+    /// `false` when the rule says `quiet_hours: false`.
+    pub quiet_hours: bool,
     /// Where the rule starts in its file, when loaded from one.
     pub pos: Option<Pos>,
 }
@@ -73,6 +81,7 @@ names! {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub templates: BTreeMap<String, String>,
+    pub policy: Policy,
     plans: HashMap<String, TriggerPlan>,
 }
 
@@ -81,15 +90,25 @@ pub struct RuleSet {
 pub struct TriggerPlan {
     pub rules: Vec<usize>,
     pub prior_types: Vec<String>,
-    pub deliveries: Vec<(Arc<str>, Suppression)>,
+    pub deliveries: Vec<(Arc<str>, Suppression, CalendarBasis)>,
+    /// Whether some rule of this trigger needs the user's zone (a local calendar, quiet hours).
+    pub needs_zone: bool,
 }
 
 impl RuleSet {
     pub fn new(rules: Vec<Rule>, templates: BTreeMap<String, String>) -> RuleSet {
+        RuleSet::with_policy(rules, templates, Policy::default())
+    }
+
+    pub fn with_policy(
+        rules: Vec<Rule>,
+        templates: BTreeMap<String, String>,
+        policy: Policy,
+    ) -> RuleSet {
         let mut plans: HashMap<String, TriggerPlan> = HashMap::new();
         // Per trigger, what is already in its plan: thousands of rules stay linear.
         let mut priors: HashSet<(&str, &str)> = HashSet::new();
-        let mut deliveries: HashSet<(&str, &str, Suppression)> = HashSet::new();
+        let mut deliveries: HashSet<(&str, &str, Suppression, CalendarBasis)> = HashSet::new();
         for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.enabled) {
             let plan = plans.entry(rule.trigger.clone()).or_default();
             plan.rules.push(i);
@@ -100,16 +119,26 @@ impl RuleSet {
                     }
                 });
             }
-            let key = (&*rule.trigger, &*rule.action.template, rule.suppression);
+            let key = (
+                &*rule.trigger,
+                &*rule.action.template,
+                rule.suppression,
+                rule.calendar,
+            );
             if rule.suppression != Suppression::None && deliveries.insert(key) {
-                plan.deliveries
-                    .push((rule.action.template.clone(), rule.suppression));
+                plan.deliveries.push((
+                    rule.action.template.clone(),
+                    rule.suppression,
+                    rule.calendar,
+                ));
             }
+            plan.needs_zone |= rule.uses_zone(&policy);
         }
         drop((priors, deliveries));
         RuleSet {
             rules,
             templates,
+            policy,
             plans,
         }
     }
@@ -134,16 +163,16 @@ impl RuleSet {
             message,
         };
         let positions = Positions::index(src, |_, _| true);
-        let (rules, templates, prefix) = match positions.top_level() {
+        let (rules, templates, policy, prefix) = match positions.top_level() {
             TopLevel::Empty => return Err(err(None, "rules file is empty".into())),
             TopLevel::Sequence => {
                 let rules: Vec<Rule> = yaml::from_str(src).map_err(|e| err(e.pos, e.message))?;
-                (rules, BTreeMap::new(), "")
+                (rules, BTreeMap::new(), Policy::default(), "")
             }
             _ => {
                 let f: raw::RawFile = yaml::from_str(src).map_err(|e| err(e.pos, e.message))?;
-                let (rules, templates) = f.templates();
-                (rules, templates, "rules")
+                let (rules, templates, policy) = f.into_parts();
+                (rules, templates, policy, "rules")
             }
         };
         let mut rules = rules;
@@ -162,7 +191,7 @@ impl RuleSet {
                 ));
             }
         }
-        Ok(RuleSet::new(rules, templates))
+        Ok(RuleSet::with_policy(rules, templates, policy))
     }
 
     /// Load and validate a rules file.
@@ -174,6 +203,24 @@ impl RuleSet {
             }
         })?;
         RuleSet::from_yaml(path, &src)
+    }
+}
+
+impl Rule {
+    /// Whether quiet hours apply to this rule's sends (SPEC §7.3, row 6): a marketing send on
+    /// a channel other than `internal`, unless the rule says `quiet_hours: false`.
+    pub fn quiet_hours_apply(&self) -> bool {
+        self.action.kind == ActionType::Send
+            && self.category == Some(Category::Marketing)
+            && self.quiet_hours
+            && self.action.channel != Channel::Internal
+    }
+
+    /// Whether deciding this rule needs the user's zone.
+    pub fn uses_zone(&self, policy: &Policy) -> bool {
+        (self.suppression == Suppression::OncePerCalendarDay
+            && self.calendar == CalendarBasis::User)
+            || (policy.quiet_hours.is_some() && self.quiet_hours_apply())
     }
 }
 

@@ -59,6 +59,15 @@ impl QuietHours {
     }
 }
 
+impl fmt::Display for QuietMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            QuietMode::Hold => "hold",
+            QuietMode::Drop => "drop",
+        })
+    }
+}
+
 impl fmt::Display for QuietHours {
     /// `21:00–08:00`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,10 +1,11 @@
 //! The one-line human reason of each decision (SPEC §4.6).
 
-use super::trace::{CondTrace, Role, SuppressionTrace, Trace};
+use super::trace::{CondTrace, QuietTrace, Role, Trace};
+use super::zone::ResolvedZone;
 use super::{Outcome, Window};
 use crate::event::{Event, format_ts};
 use crate::explain::hours_apart;
-use crate::rules::{Rule, RuleSet, Suppression};
+use crate::rules::{CalendarBasis, Category, Channel, Rule, RuleSet, Suppression};
 
 pub(super) fn no_match(rules: &RuleSet, event: &Event, trace: &Trace<'_>) -> String {
     let tried: Vec<String> = trace
@@ -74,26 +75,43 @@ fn describe(c: &CondTrace<'_>) -> String {
     }
 }
 
-pub(super) fn matched(
-    rule: &Rule,
-    trace: &Trace<'_>,
-    s: &SuppressionTrace<'_>,
-    outcome: Outcome,
-) -> String {
+pub(super) fn matched(rule: &Rule, trace: &Trace<'_>, outcome: Outcome) -> String {
+    let s = trace
+        .suppression
+        .as_ref()
+        .expect("a matched rule has its suppression traced");
     let t = s.template;
+    let zone = trace.zone.as_ref();
     if let (Outcome::Suppress, Some(d)) = (outcome, s.earlier) {
         let ts = format_ts(d.event_timestamp);
         let (date, time) = ts.split_once('T').unwrap_or((&ts, ""));
-        return match s.window {
-            Window::Day(_) => format!(
+        return match (s.window, zone) {
+            (Window::Calendar(w), Some(z)) if rule.calendar == CalendarBasis::User => {
+                let local = w.zone.local(d.event_timestamp);
+                format!(
+                    "{t} already sent on {} at {} local in {z} for event {} ({ts})",
+                    local.date(),
+                    local.format("%H:%M:%S"),
+                    d.event_id
+                )
+            }
+            (Window::Calendar(_), _) => format!(
                 "{t} already sent on {date} (UTC) at {time} for event {}",
                 d.event_id
             ),
-            Window::Ever => format!(
+            (Window::Ever, _) => format!(
                 "{t} already sent once ever, on {date} (UTC) at {time} for event {}",
                 d.event_id
             ),
         };
+    }
+    if let (Outcome::Suppress, Some(q), Some(z)) = (outcome, trace.quiet, zone) {
+        return format!(
+            "{} matched; dropped by quiet hours {}: {} local in {z}",
+            rule.name,
+            q.hours,
+            q.local.format("%H:%M")
+        );
     }
     let shadowed: Vec<&str> = trace.shadowed().map(|r| r.name).collect();
     let also = if shadowed.is_empty() {
@@ -101,11 +119,16 @@ pub(super) fn matched(
     } else {
         format!(" (also matched, not acted on: {})", shadowed.join(", "))
     };
-    let why = match (s.mode, s.window) {
-        (Suppression::OncePerCalendarDay, Window::Day(d)) => {
-            format!("first {t} for this user on {d} (UTC)")
+    let why = match (s.mode, s.window, zone) {
+        (Suppression::OncePerCalendarDay, Window::Calendar(w), Some(z))
+            if rule.calendar == CalendarBasis::User =>
+        {
+            format!("first {t} for this user on {} in {z}", w.first)
         }
-        (Suppression::OnceEver, _) => format!("first {t} ever for this user"),
+        (Suppression::OncePerCalendarDay, Window::Calendar(w), _) => {
+            format!("first {t} for this user on {} (UTC)", w.first)
+        }
+        (Suppression::OnceEver, _, _) => format!("first {t} ever for this user"),
         _ => format!("{t} has no suppression"),
     };
     let verb = if outcome == Outcome::Alert {
@@ -113,8 +136,33 @@ pub(super) fn matched(
     } else {
         "send"
     };
+    let quiet = match (trace.quiet, zone) {
+        (Some(q), Some(z)) => quiet_note(rule, &q, z),
+        _ => String::new(),
+    };
     format!(
-        "{} matched{also}; {verb} by {}: {why}",
+        "{} matched{also}; {verb} by {}: {why}{quiet}",
         rule.name, rule.action.channel
     )
+}
+
+/// What quiet hours said about a send that went ahead (now or held).
+fn quiet_note(rule: &Rule, q: &QuietTrace, z: &ResolvedZone) -> String {
+    let local = q.local.format("%H:%M");
+    let window = q.hours;
+    match (q.quiet, q.applies, q.deliver_at) {
+        (true, true, Some(at)) => format!(
+            "; held by quiet hours {window} ({local} local in {z}), deliver at {}",
+            format_ts(at)
+        ),
+        (true, _, _) => {
+            let why = match rule.category {
+                Some(Category::Transactional) => "transactional sends ignore them",
+                _ if rule.action.channel == Channel::Internal => "internal sends ignore them",
+                _ => "the rule says `quiet_hours: false`",
+            };
+            format!("; {local} local in {z} is in quiet hours {window}, but {why}")
+        }
+        (false, _, _) => format!("; {local} local in {z} is outside quiet hours {window}"),
+    }
 }

@@ -1,5 +1,6 @@
 use std::path::Path;
 
+use chrono::NaiveDate;
 use serde_json::json;
 
 use super::*;
@@ -37,15 +38,18 @@ fn lookups_follow_the_trigger() {
         json!({}),
         json!(null),
     );
-    let l = lookups(&r, &e);
+    let l = lookups(&r, &e, Zone::UTC);
     assert!(l.prior_types.is_empty());
     let day = NaiveDate::from_ymd_opt(2024, 1, 15).unwrap();
     assert_eq!(
         l.deliveries,
-        vec![("INSUFFICIENT_FUNDS_EMAIL", Window::Day(day))]
+        vec![(
+            "INSUFFICIENT_FUNDS_EMAIL",
+            Window::utc_day(day.and_hms_opt(0, 0, 0).unwrap().and_utc())
+        )]
     );
     let e = ev("mystery", "2024-01-15T10:30:00Z", json!({}), json!(null));
-    assert_eq!(lookups(&r, &e).deliveries, vec![]);
+    assert_eq!(lookups(&r, &e, Zone::UTC).deliveries, vec![]);
 }
 
 #[test]
@@ -84,7 +88,7 @@ fn a_suppressed_match_never_falls_through() {
         json!({"failure_reason": "INSUFFICIENT_FUNDS", "attempt_number": 5}),
         json!(null),
     );
-    let day = Window::Day(e.event_timestamp.date_naive());
+    let day = Window::utc_day(e.event_timestamp);
     let h = History {
         priors: vec![],
         deliveries: vec![(
@@ -95,6 +99,7 @@ fn a_suppressed_match_never_falls_through() {
                 event_timestamp: at("2024-01-15T10:41:00Z"),
             }),
         )],
+        ..History::default()
     };
     let d = decide(&r, &e, &h);
     assert_eq!(d.verdict.outcome, Outcome::Suppress);
@@ -145,6 +150,7 @@ fn alerts_and_once_ever() {
                 event_timestamp: at("2023-12-01T09:00:00Z"),
             }),
         )],
+        ..History::default()
     };
     let d = decide(&r, &e, &h);
     assert_eq!(d.verdict.reason_code, ReasonCode::SuppressedOnceEver);
@@ -199,6 +205,7 @@ fn nudge(link_at: &str, signup_at: Option<&str>) -> Decision<'static> {
             }),
         )],
         deliveries: vec![("BANK_LINK_NUDGE_SMS", Window::Ever, None)],
+        ..History::default()
     };
     decide(r, &e, &h)
 }
@@ -256,6 +263,7 @@ fn the_same_decision_ignores_only_the_wording() {
         outcome: Outcome::Allow,
         reason: "first T".into(),
         reason_code: ReasonCode::Sent,
+        deliver_at: None,
     };
     assert!(base.same_decision(&base.clone()));
     let reworded = Verdict {
@@ -266,7 +274,8 @@ fn the_same_decision_ignores_only_the_wording() {
         base.same_decision(&reworded),
         "the reason's wording may differ"
     );
-    let changes: [fn(&mut Verdict); 6] = [
+    let changes: [fn(&mut Verdict); 7] = [
+        |v| v.deliver_at = Some("2024-01-16T08:00:00Z".parse().unwrap()),
         |v| v.matched_rule = Some("other".into()),
         |v| v.action_type = DecisionAction::Alert,
         |v| v.template_name = Some("U".into()),
@@ -299,6 +308,7 @@ fn a_rule_without_suppression_never_looks_at_earlier_deliveries() {
     let history = History {
         priors: vec![],
         deliveries: vec![("HIGH_RISK_ALERT", Window::Ever, Some(earlier))],
+        ..History::default()
     };
     let d = decide(&r, &e, &history);
     assert_eq!(d.verdict.matched_rule.as_deref(), Some("high_risk_alert"));
@@ -321,7 +331,7 @@ fn only_the_rules_own_template_and_window_suppress() {
         event_id: 1,
         event_timestamp: at("2024-01-14T09:00:00Z"),
     });
-    let day = Window::Day(NaiveDate::from_ymd_opt(2024, 1, 15).unwrap());
+    let day = Window::utc_day("2024-01-15T00:00:00Z".parse().unwrap());
     // Another template ever, and this template in another window: neither is this one.
     let history = History {
         priors: vec![],
@@ -330,11 +340,13 @@ fn only_the_rules_own_template_and_window_suppress() {
             ("WELCOME_EMAIL", day, earlier),
             ("WELCOME_EMAIL", Window::Ever, None),
         ],
+        ..History::default()
     };
     assert_eq!(decide(&r, &e, &history).verdict.outcome, Outcome::Allow);
     let history = History {
         priors: vec![],
         deliveries: vec![("WELCOME_EMAIL", Window::Ever, earlier)],
+        ..History::default()
     };
     let d = decide(&r, &e, &history);
     assert_eq!(

@@ -1,6 +1,10 @@
 //! The explanation of a decision: every rule tried, every condition with what it saw.
 
+use chrono::{DateTime, NaiveDateTime, Utc};
+
 use super::eval::{self, Actual};
+use super::quiet::QuietHours;
+use super::zone::ResolvedZone;
 use super::{History, PriorEvent, Window};
 use crate::engine::Delivery;
 use crate::event::Event;
@@ -11,6 +15,30 @@ pub struct Trace<'r> {
     /// Every rule in file order (disabled ones marked so).
     pub rules: Vec<RuleTrace<'r>>,
     pub suppression: Option<SuppressionTrace<'r>>,
+    /// The zone the decision used, when it used one (a local calendar, quiet hours).
+    pub zone: Option<ResolvedZone>,
+    /// The quiet-hours guard, when the file has quiet hours and a send reached it.
+    pub quiet: Option<QuietTrace>,
+}
+
+/// What the quiet-hours guard saw: the event's local time in its zone, whether the rule is
+/// subject to quiet hours, and when a held send is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietTrace {
+    pub hours: QuietHours,
+    pub local: NaiveDateTime,
+    /// Whether the event's local time is inside the window.
+    pub quiet: bool,
+    /// Whether quiet hours apply to the rule (a marketing send, not `internal`, not opted out).
+    pub applies: bool,
+    pub deliver_at: Option<DateTime<Utc>>,
+}
+
+impl QuietTrace {
+    /// Whether this guard stopped or held the send.
+    pub fn stopped(&self) -> bool {
+        self.quiet && self.applies
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +146,8 @@ pub(super) fn evaluate<'r>(rules: &'r RuleSet, event: &Event, history: &History<
     Trace {
         rules: traces,
         suppression: None,
+        zone: None,
+        quiet: None,
     }
 }
 

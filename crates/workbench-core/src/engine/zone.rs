@@ -114,7 +114,7 @@ pub enum Calendar {
 
 /// A local calendar window: its first local date, and its UTC bounds `[start, end)`
 /// (`end` is `None` past the end of time).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LocalWindow {
     pub kind: Calendar,
     pub zone: Zone,
@@ -157,6 +157,16 @@ pub struct ResolvedZone {
     pub zone: Zone,
     pub source: ZoneSource,
     pub invalid: Option<String>,
+}
+
+impl Default for ResolvedZone {
+    fn default() -> Self {
+        ResolvedZone {
+            zone: Zone::UTC,
+            source: ZoneSource::Default,
+            invalid: None,
+        }
+    }
 }
 
 impl ResolvedZone {

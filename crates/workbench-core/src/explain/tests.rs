@@ -57,6 +57,7 @@ fn prior(event_id: i64, ts: &str) -> History<'static> {
             }),
         )],
         deliveries: vec![],
+        ..History::default()
     }
 }
 
@@ -111,12 +112,13 @@ fn the_winner_its_shadow_and_a_suppressing_delivery() {
         priors: vec![],
         deliveries: vec![(
             "INSUFFICIENT_FUNDS_EMAIL",
-            Window::Day(e.event_timestamp.date_naive()),
+            Window::utc_day(e.event_timestamp),
             Some(Delivery {
                 event_id: 123,
                 event_timestamp: at("2024-01-15T10:41:00Z"),
             }),
         )],
+        ..History::default()
     };
     let d = decide(&r, &e, &h);
     let lines = rule_match(&r, &d);

@@ -13,7 +13,9 @@ use super::condition::{
     Condition, FieldPath, FieldTest, MAX_CONDITION_DEPTH, Operator, PriorEventTest,
 };
 use super::name::{EventType, RuleName, TemplateName};
+use super::policy::{CalendarBasis, Category, Policy, ZoneName};
 use super::{Action, ActionType, Channel, Rule, Suppression};
+use crate::engine::quiet::QuietHours;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,12 +23,20 @@ pub struct RawFile {
     pub rules: Vec<Rule>,
     #[serde(default)]
     pub templates: BTreeMap<TemplateName, String>,
+    #[serde(default)]
+    timezone: Option<ZoneName>,
+    #[serde(default)]
+    quiet_hours: Option<QuietHours>,
 }
 
 impl RawFile {
-    pub fn templates(self) -> (Vec<Rule>, BTreeMap<String, String>) {
+    pub fn into_parts(self) -> (Vec<Rule>, BTreeMap<String, String>, Policy) {
         let templates = self.templates.into_iter().map(|(k, v)| (k.0, v)).collect();
-        (self.rules, templates)
+        let policy = Policy {
+            timezone: self.timezone.map_or(Policy::default().timezone, |z| z.0),
+            quiet_hours: self.quiet_hours,
+        };
+        (self.rules, templates, policy)
     }
 }
 
@@ -44,6 +54,10 @@ pub struct RawRule {
     action: RawAction,
     #[serde(default)]
     suppression: Option<RawSuppression>,
+    #[serde(default)]
+    category: Option<Category>,
+    #[serde(default)]
+    quiet_hours: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +80,8 @@ struct RawAction {
 struct RawSuppression {
     #[serde(default)]
     mode: Suppression,
+    #[serde(default)]
+    calendar: Option<CalendarBasis>,
 }
 
 impl TryFrom<RawRule> for Rule {
@@ -79,6 +95,26 @@ impl TryFrom<RawRule> for Rule {
                 raw.action.delivery_method
             ));
         }
+        let category = match (raw.action.kind, raw.category) {
+            (ActionType::Alert, Some(c)) => {
+                return Err(format!(
+                    "rule `{name}`: an `alert` has no category, got `{c}`; categories are for \
+                     `send` actions"
+                ));
+            }
+            (ActionType::Alert, None) => None,
+            (ActionType::Send, c) => Some(c.unwrap_or(Category::Marketing)),
+        };
+        let mode = raw.suppression.as_ref().map(|s| s.mode).unwrap_or_default();
+        let calendar = raw.suppression.as_ref().and_then(|s| s.calendar);
+        if let (Some(c), m) = (calendar, mode)
+            && m != Suppression::OncePerCalendarDay
+        {
+            return Err(format!(
+                "rule `{name}`: `suppression.calendar: {c}` needs mode `once_per_calendar_day`, \
+                 got `{m}`"
+            ));
+        }
         Ok(Rule {
             name: name.into(),
             description: raw.description,
@@ -90,7 +126,10 @@ impl TryFrom<RawRule> for Rule {
                 template: raw.action.template_name.0.into(),
                 channel: raw.action.delivery_method,
             },
-            suppression: raw.suppression.map(|s| s.mode).unwrap_or_default(),
+            suppression: mode,
+            calendar: calendar.unwrap_or_default(),
+            category,
+            quiet_hours: raw.quiet_hours.unwrap_or(true),
             pos: None,
         })
     }
@@ -229,7 +268,7 @@ impl<'de> Deserialize<'de> for Rule {
 
 /// Deserialize a mapping as `R`, then validate it into `T` inside the same deserializer call,
 /// so that a validation error carries the position of the mapping it is about.
-fn via_map<'de, D, R, T>(d: D, expecting: &'static str) -> Result<T, D::Error>
+pub(super) fn via_map<'de, D, R, T>(d: D, expecting: &'static str) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
     R: Deserialize<'de>,

@@ -105,7 +105,7 @@ fn errors_name_file_line_column_and_what_is_wrong() {
         ),
         (
             "rules:\n  - name: a\n    triger: {event_type: x}\n",
-            "r.yaml:3:5: rules[0]: unknown field `triger`, expected one of `name`, `description`, `enabled`, `trigger`, `conditions`, `action`, `suppression`; did you mean `trigger`?",
+            "r.yaml:3:5: rules[0]: unknown field `triger`, expected one of `name`, `description`, `enabled`, `trigger`, `conditions`, `action`, `suppression`, `category`, `quiet_hours`; did you mean `trigger`?",
         ),
     ];
     for (src, want) in cases {

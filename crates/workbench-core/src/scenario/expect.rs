@@ -4,6 +4,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::engine::{DecisionAction, Outcome, ReasonCode, Verdict};
+use crate::event::{Timestamp, format_ts};
 use crate::rules::Channel;
 
 /// Every key is optional; only given keys are checked. `matched_rule: null` means no rule.
@@ -36,6 +37,13 @@ pub struct Expect {
     pub reason_code: Option<ReasonCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason_contains: Option<String>,
+    /// When a held send is delivered (UTC); `null` means not scheduled.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub deliver_at: Option<Option<Timestamp>>,
 }
 
 /// A key that is present maps to `Some`, even when its value is `null`.
@@ -81,7 +89,7 @@ fn val<T: ToString>(v: Option<T>) -> Value {
 
 impl Expect {
     /// Every key an expectation may have, as written in scenario files.
-    pub const KEYS: [&'static str; 7] = [
+    pub const KEYS: [&'static str; 8] = [
         "outcome",
         "matched_rule",
         "action_type",
@@ -89,6 +97,7 @@ impl Expect {
         "channel",
         "reason_code",
         "reason_contains",
+        "deliver_at",
     ];
 
     /// The expectations `v` does not meet; their `line` is 0 (the caller knows the file).
@@ -130,6 +139,13 @@ impl Expect {
         if let Some(c) = self.reason_code {
             cmp("reason_code", val(Some(c)), val(Some(v.reason_code)));
         }
+        if let Some(t) = &self.deliver_at {
+            cmp(
+                "deliver_at",
+                val(t.as_ref().map(|t| format_ts(t.0))),
+                val(v.deliver_at.map(format_ts)),
+            );
+        }
         if let Some(s) = &self.reason_contains
             && !v.reason.contains(s.as_str())
         {
@@ -157,6 +173,7 @@ mod tests {
             outcome: Outcome::None,
             reason: "no rule handles event type `x`".into(),
             reason_code: ReasonCode::NoMatch,
+            deliver_at: None,
         }
     }
 

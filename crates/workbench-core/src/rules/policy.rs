@@ -1,0 +1,195 @@
+//! The rules file's policies across rules (SPEC §7.1): the default time zone and quiet hours,
+//! with the rule keys that refer to them (`category`, `quiet_hours: false`,
+//! `suppression.calendar`). Each value validates while deserializing, so an error carries the
+//! position of the value itself.
+
+use std::fmt;
+
+use chrono::NaiveTime;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use crate::engine::quiet::{QuietHours, QuietMode};
+use crate::engine::zone::Zone;
+use crate::yaml::suggest;
+
+/// What every rule shares: the zone of users whose zone is unknown, and quiet hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub timezone: Zone,
+    pub quiet_hours: Option<QuietHours>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            timezone: Zone::UTC,
+            quiet_hours: None,
+        }
+    }
+}
+
+/// What a send is about: consent, caps and quiet hours apply by category. Alerts have none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Marketing,
+    Transactional,
+}
+
+/// Which calendar `once_per_calendar_day` counts days in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarBasis {
+    #[default]
+    Utc,
+    /// The user's local calendar, in the event's zone (SPEC §7.2).
+    User,
+}
+
+names! {
+    Category => { Marketing = "marketing", Transactional = "transactional" },
+    CalendarBasis => { Utc = "utc", User = "user" }
+}
+
+/// An IANA zone name, checked against the compiled-in tz database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZoneName(pub Zone);
+
+/// Why `name` is not a zone, with the closest zone name when one is near.
+pub fn unknown_zone(name: &str) -> String {
+    let hint = suggest::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()))
+        .or_else(|| {
+            // Case slips (`europe/oslo`) are farther than the edit distance allows.
+            chrono_tz::TZ_VARIANTS
+                .iter()
+                .map(|z| z.name())
+                .find(|z| z.eq_ignore_ascii_case(name))
+        })
+        .map(|z| format!("; did you mean `{z}`?"))
+        .unwrap_or_default();
+    format!(
+        "`{}` is not an IANA time zone name (e.g. `Europe/Oslo`, `UTC`){hint}",
+        super::name::show(name)
+    )
+}
+
+impl<'de> Deserialize<'de> for ZoneName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ZoneName;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an IANA time zone name")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<ZoneName, E> {
+                Zone::parse(s)
+                    .map(ZoneName)
+                    .ok_or_else(|| E::custom(unknown_zone(s)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A local wall-clock time written `HH:MM` (24-hour).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockTime(pub NaiveTime);
+
+pub fn parse_clock(s: &str) -> Result<NaiveTime, String> {
+    let ok = s.len() == 5 && s.as_bytes()[2] == b':';
+    match NaiveTime::parse_from_str(s, "%H:%M") {
+        Ok(t) if ok => Ok(t),
+        _ => Err(format!(
+            "`{}` is not a time of day: write `HH:MM`, 24-hour, e.g. `21:00`",
+            super::name::show(s)
+        )),
+    }
+}
+
+impl<'de> Deserialize<'de> for ClockTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ClockTime;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a time of day as \"HH:MM\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<ClockTime, E> {
+                parse_clock(s).map(ClockTime).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawQuietMode {
+    Hold,
+    Drop,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuietHours {
+    start: ClockTime,
+    end: ClockTime,
+    mode: RawQuietMode,
+}
+
+impl TryFrom<RawQuietHours> for QuietHours {
+    type Error = String;
+
+    fn try_from(raw: RawQuietHours) -> Result<Self, String> {
+        if raw.start == raw.end {
+            return Err(format!(
+                "quiet_hours `start` and `end` are both `{}`: the window would be empty or the \
+                 whole day; give two different times",
+                raw.start.0.format("%H:%M")
+            ));
+        }
+        Ok(QuietHours {
+            start: raw.start.0,
+            end: raw.end.0,
+            mode: match raw.mode {
+                RawQuietMode::Hold => QuietMode::Hold,
+                RawQuietMode::Drop => QuietMode::Drop,
+            },
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for QuietHours {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::raw::via_map::<D, RawQuietHours, QuietHours>(d, "a quiet_hours mapping")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_times_are_strict_hh_mm() {
+        assert_eq!(
+            parse_clock("21:00").unwrap(),
+            NaiveTime::from_hms_opt(21, 0, 0).unwrap()
+        );
+        assert_eq!(
+            parse_clock("00:00").unwrap(),
+            NaiveTime::from_hms_opt(0, 0, 0).unwrap()
+        );
+        for bad in ["24:00", "9:00", "21:00:00", "21h", "", "25:61", "21:60"] {
+            let e = parse_clock(bad).unwrap_err();
+            assert!(e.contains("not a time of day"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn unknown_zones_suggest_the_closest_name() {
+        assert!(unknown_zone("Europe/Olso").contains("did you mean `Europe/Oslo`?"));
+        assert!(unknown_zone("europe/oslo").contains("did you mean `Europe/Oslo`?"));
+        assert!(!unknown_zone("Local").contains("did you mean"));
+    }
+}
