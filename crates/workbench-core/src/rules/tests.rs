@@ -347,3 +347,268 @@ fn yaml_syntax_errors_in_plain_words() {
         assert!(!e.contains('\n'), "{e}");
     }
 }
+
+#[test]
+fn a_file_with_every_time_key_loads_its_policy_and_rule_fields() {
+    use crate::engine::quiet::{QuietHours, QuietMode};
+    use crate::engine::zone::Zone;
+    use chrono::NaiveTime;
+    let src = r#"timezone: Europe/Oslo
+quiet_hours:
+  start: "21:00"
+  end: "08:00"
+  mode: hold
+rules:
+  - name: daily
+    trigger: {event_type: x}
+    action: {type: send, template_name: T, delivery_method: email}
+    category: marketing
+    suppression: {mode: once_per_calendar_day, calendar: user}
+  - name: receipt
+    trigger: {event_type: x}
+    action: {type: send, template_name: T, delivery_method: sms}
+    category: transactional
+    quiet_hours: false
+    suppression: {mode: once_per_calendar_day, calendar: utc}
+  - name: risk
+    trigger: {event_type: x}
+    action: {type: alert, template_name: T, delivery_method: internal}
+"#;
+    let r = load(src).unwrap();
+    let hm = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+    assert_eq!(
+        r.policy,
+        Policy {
+            timezone: Zone::parse("Europe/Oslo").unwrap(),
+            quiet_hours: Some(QuietHours {
+                start: hm(21, 0),
+                end: hm(8, 0),
+                mode: QuietMode::Hold,
+            }),
+        }
+    );
+    let fields = |i: usize| {
+        let x = &r.rules[i];
+        (x.category, x.quiet_hours, x.suppression, x.calendar)
+    };
+    assert_eq!(
+        fields(0),
+        (
+            Some(Category::Marketing),
+            true,
+            Suppression::OncePerCalendarDay,
+            CalendarBasis::User
+        )
+    );
+    assert_eq!(
+        fields(1),
+        (
+            Some(Category::Transactional),
+            false,
+            Suppression::OncePerCalendarDay,
+            CalendarBasis::Utc
+        )
+    );
+    assert_eq!(
+        fields(2),
+        (None, true, Suppression::None, CalendarBasis::Utc)
+    );
+    assert!(r.rules[0].quiet_hours_apply() && r.rules[0].uses_zone(&r.policy));
+    assert!(!r.rules[1].quiet_hours_apply() && !r.rules[1].uses_zone(&r.policy));
+    assert!(!r.rules[2].quiet_hours_apply() && !r.rules[2].uses_zone(&r.policy));
+    assert!(r.plan("x").unwrap().needs_zone);
+}
+
+#[test]
+fn time_keys_default_when_absent() {
+    let r = load(ONE).unwrap();
+    assert_eq!(r.policy, Policy::default());
+    let rule = &r.rules[0];
+    assert_eq!(rule.category, Some(Category::Marketing));
+    assert!(rule.quiet_hours);
+    assert_eq!(rule.calendar, CalendarBasis::Utc);
+    // A wrapped list has no place for a policy; the defaults hold.
+    let list = load(
+        "- name: a\n  trigger: {event_type: x}\n  action: {type: send, template_name: T, delivery_method: email}\n",
+    )
+    .unwrap();
+    assert_eq!(list.policy, Policy::default());
+    // Unquoted `21:00` is a string in YAML 1.2, not sexagesimal 1260.
+    let q = load(&format!(
+        "{ONE}quiet_hours: {{start: 21:00, end: 07:30, mode: drop}}\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        q.policy.quiet_hours.map(|h| h.to_string()),
+        Some("21:00–07:30".into())
+    );
+}
+
+/// Each invalid time key, with the exact error: the position is the offending value's.
+#[test]
+fn invalid_time_keys_are_refused_at_their_value() {
+    let qh = |body: &str| format!("{ONE}quiet_hours: {body}\n");
+    let rule = |extra: &str| format!("{ONE}{extra}");
+    let not_a_time = "is not a time of day: write `HH:MM`, 24-hour, e.g. `21:00`";
+    let cases: Vec<(String, String)> = vec![
+        (
+            format!("timezone: Europe/Olso\n{ONE}"),
+            "r.yaml:1:11: timezone: `Europe/Olso` is not an IANA time zone name (e.g. \
+             `Europe/Oslo`, `UTC`); did you mean `Europe/Oslo`?"
+                .into(),
+        ),
+        (
+            format!("timezone: europe/oslo\n{ONE}"),
+            "r.yaml:1:11: timezone: `europe/oslo` is not an IANA time zone name (e.g. \
+             `Europe/Oslo`, `UTC`); did you mean `Europe/Oslo`?"
+                .into(),
+        ),
+        (
+            format!("{ONE}timezone: Local\n"),
+            "r.yaml:5:11: timezone: `Local` is not an IANA time zone name (e.g. \
+             `Europe/Oslo`, `UTC`)"
+                .into(),
+        ),
+        (
+            format!("{ONE}timezone: utc\n"),
+            "r.yaml:5:11: timezone: `utc` is not an IANA time zone name (e.g. \
+             `Europe/Oslo`, `UTC`); did you mean `UTC`?"
+                .into(),
+        ),
+        (
+            qh(r#"{start: "24:00", end: "08:00", mode: hold}"#),
+            format!("r.yaml:5:22: quiet_hours.start: `24:00` {not_a_time}"),
+        ),
+        (
+            qh(r#"{start: "9:00", end: "08:00", mode: hold}"#),
+            format!("r.yaml:5:22: quiet_hours.start: `9:00` {not_a_time}"),
+        ),
+        (
+            qh(r#"{start: "21:00", end: "21:00:00", mode: hold}"#),
+            format!("r.yaml:5:36: quiet_hours.end: `21:00:00` {not_a_time}"),
+        ),
+        (
+            qh(r#"{start: 2100, end: "08:00", mode: hold}"#),
+            format!("r.yaml:5:22: quiet_hours.start: `2100` {not_a_time}"),
+        ),
+        (
+            format!("{ONE}quiet_hours:\n  start: \"21:00\"\n  end: 8\n  mode: hold\n"),
+            format!("r.yaml:7:8: quiet_hours.end: `8` {not_a_time}"),
+        ),
+        (
+            qh(r#"{start: "21:00", end: "08:00", mode: later}"#),
+            "r.yaml:5:51: quiet_hours.mode: unknown variant `later`, expected `hold` or `drop`"
+                .into(),
+        ),
+        (
+            qh(r#"{start: "21:00", end: "08:00", mode: hold, strat: x}"#),
+            "r.yaml:5:57: quiet_hours: unknown field `strat`, expected one of `start`, `end`, \
+             `mode`; did you mean `start`?"
+                .into(),
+        ),
+        (
+            format!(
+                "{ONE}quiet_hours:\n  start: \"21:00\"\n  end: \"08:00\"\n  mode: hold\n  days: [sat]\n"
+            ),
+            "r.yaml:9:3: quiet_hours: unknown field `days`, expected one of `start`, `end`, `mode`"
+                .into(),
+        ),
+        (
+            qh(r#"{start: "21:00", end: "08:00"}"#),
+            "r.yaml:5:14: quiet_hours: missing field `mode`".into(),
+        ),
+        (
+            qh("true"),
+            "r.yaml:5:14: quiet_hours: invalid type: boolean `true`, expected a quiet_hours \
+             mapping"
+                .into(),
+        ),
+        (
+            rule("    category: promo\n"),
+            "r.yaml:5:15: rules[0].category: unknown variant `promo`, expected `marketing` or \
+             `transactional`"
+                .into(),
+        ),
+        (
+            rule("    quiet_hours: no\n"),
+            "r.yaml:5:18: rules[0].quiet_hours: invalid type: string \"no\", expected a boolean"
+                .into(),
+        ),
+        (
+            rule("    suppression: {mode: once_per_calendar_day, calendar: local}\n"),
+            "r.yaml:5:58: rules[0].suppression.calendar: unknown variant `local`, expected \
+             `utc` or `user`"
+                .into(),
+        ),
+    ];
+    for (src, want) in &cases {
+        assert_eq!(&err(src), want, "{src}");
+    }
+}
+
+const ALERT: &str = "rules:
+  - name: a
+    trigger: {event_type: x}
+    action: {type: alert, template_name: T, delivery_method: internal}
+";
+
+/// Errors found once a whole mapping is read carry the mapping's position, not the value's:
+/// the rule's (line 2, column 5) or the quiet_hours mapping's.
+#[test]
+fn cross_key_errors_are_refused_at_their_mapping() {
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!("{ONE}quiet_hours: {{start: \"21:00\", end: \"21:00\", mode: hold}}\n"),
+            "r.yaml:5:14: quiet_hours: quiet_hours `start` and `end` are both `21:00`: the \
+             window would be empty or the whole day; give two different times",
+        ),
+        (
+            format!("{ONE}quiet_hours:\n  start: \"00:00\"\n  end: \"00:00\"\n  mode: drop\n"),
+            "r.yaml:6:3: quiet_hours: quiet_hours `start` and `end` are both `00:00`: the \
+             window would be empty or the whole day; give two different times",
+        ),
+        (
+            format!("{ALERT}    category: marketing\n"),
+            "r.yaml:2:5: rules[0]: rule `a`: an `alert` has no category, got `marketing`; \
+             categories are for `send` actions",
+        ),
+        (
+            format!("{ONE}    suppression: {{mode: once_ever, calendar: user}}\n"),
+            "r.yaml:2:5: rules[0]: rule `a`: `suppression.calendar: user` needs mode \
+             `once_per_calendar_day`, got `once_ever`",
+        ),
+        (
+            format!("{ONE}    suppression:\n      calendar: utc\n"),
+            "r.yaml:2:5: rules[0]: rule `a`: `suppression.calendar: utc` needs mode \
+             `once_per_calendar_day`, got `none`",
+        ),
+    ];
+    for (src, want) in &cases {
+        assert_eq!(&err(src), want, "{src}");
+    }
+}
+
+/// Where those cross-key errors should point: at the value that makes the mapping invalid.
+/// Fixing it is outside the tests' files (rules/raw.rs and rules/policy.rs).
+#[test]
+#[ignore = "cross-key errors point at the mapping, not the value"]
+fn cross_key_errors_should_point_at_the_value() {
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!("{ONE}quiet_hours: {{start: \"21:00\", end: \"21:00\", mode: hold}}\n"),
+            "r.yaml:5:36: quiet_hours.end:",
+        ),
+        (
+            format!("{ALERT}    category: marketing\n"),
+            "r.yaml:5:15: rules[0].category:",
+        ),
+        (
+            format!("{ONE}    suppression: {{mode: once_ever, calendar: user}}\n"),
+            "r.yaml:5:46: rules[0].suppression.calendar:",
+        ),
+    ];
+    for (src, want) in &cases {
+        let e = err(src);
+        assert!(e.starts_with(want), "{e}");
+    }
+}
