@@ -1,5 +1,5 @@
-//! What scenarios say about events (their types, and the JSON types of the fields rules
-//! read), and the lints that use it: a trigger no event will ever have, and a condition value
+//! What scenarios say about events (their types, the JSON types of the fields rules read, and
+//! whether they carry a time zone), and the lints that use it: a trigger no event will ever have, and a condition value
 //! whose type never matches its field.
 
 use std::collections::{BTreeSet, HashMap};
@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::{LintKind, Warning, at};
+use crate::engine::zone::Zone;
 use crate::event::Event;
 use crate::rules::{Condition, FieldPath, FieldTest, Operator, Root, RuleSet};
 use crate::scenario::{self, Scenario, ScenarioError};
@@ -60,13 +61,17 @@ fn names(bits: u8) -> String {
     names.join(" or ")
 }
 
-/// What the scenarios hold: files, events, event types, and the kinds of the fields that
-/// the rules read, per event type.
+/// What the scenarios hold: files, events, event types, how many events carry a time zone,
+/// and the kinds of the fields that the rules read, per event type.
 #[derive(Debug, Default)]
 pub struct Facts {
     pub files: usize,
     pub events: usize,
     pub event_types: BTreeSet<String>,
+    /// Events whose `user_traits.timezone` is a valid zone name (SPEC §7.2).
+    pub zoned_events: usize,
+    /// Events whose `user_traits.timezone` is present, not null, and not a zone name.
+    pub bad_zone_events: usize,
     paths: Vec<(String, FieldPath)>,
     kinds: HashMap<(String, String), Kinds>,
 }
@@ -110,6 +115,11 @@ impl Facts {
         self.events += 1;
         if !self.event_types.contains(&event.event_type) {
             self.event_types.insert(event.event_type.clone());
+        }
+        match event.user_traits.as_ref().and_then(|t| t.get("timezone")) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(name)) if Zone::parse(&name).is_some() => self.zoned_events += 1,
+            Some(_) => self.bad_zone_events += 1,
         }
         let Facts { paths, kinds, .. } = self;
         for (text, path) in paths.iter() {
