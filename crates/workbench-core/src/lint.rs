@@ -1,9 +1,11 @@
 //! Rule lints for `workbench check`: rules that can never match, contradictions, overlaps
-//! (shadowing), templates without text, disabled rules, suppressed alerts, and with scenarios
-//! event types nothing sends and values of the wrong type.
+//! (shadowing), templates without text, disabled rules, suppressed alerts, `quiet_hours: false`
+//! that changes nothing, user time without a zone source, and with scenarios event types
+//! nothing sends and values of the wrong type.
 
 mod facts;
 mod pairs;
+mod time;
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
@@ -29,6 +31,10 @@ pub enum LintKind {
     SuppressedAlert,
     UnknownEventType,
     TypeMismatch,
+    /// `quiet_hours: false` on a rule that quiet hours could never hold anyway.
+    QuietHoursNoEffect,
+    /// A rule decides in the user's zone, but nothing gives a zone other than UTC.
+    NoZoneSource,
 }
 
 /// What `check` reports: warnings, and notes on lints that could not finish.
@@ -144,6 +150,8 @@ pub fn lint_with(rules: &RuleSet, facts: &Facts) -> Lints {
     }
     facts::unknown_event_types(rules, facts, &mut out);
     facts::type_mismatches(rules, facts, &mut out);
+    time::quiet_hours_no_effect(rules, &mut out);
+    time::no_zone_source(rules, facts, &mut out);
     pairs::pairs(rules, &mut out, &mut notes);
     out.sort_by_key(|w| w.line);
     Lints {
