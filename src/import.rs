@@ -110,17 +110,18 @@ fn line(r: &Recorded) -> Value {
         m.insert("user_traits".into(), json!(t));
     }
     m.insert("received_at".into(), json!(format_ts(r.created_at)));
-    m.insert(
-        "expect".into(),
-        json!({
-            "outcome": d.outcome,
-            "matched_rule": d.matched_rule,
-            "action_type": d.action_type,
-            "template_name": d.template_name,
-            "channel": d.channel,
-            "reason_code": d.reason_code,
-        }),
-    );
+    let mut expect = json!({
+        "outcome": d.outcome,
+        "matched_rule": d.matched_rule,
+        "action_type": d.action_type,
+        "template_name": d.template_name,
+        "channel": d.channel,
+        "reason_code": d.reason_code,
+    });
+    if let Some(at) = d.deliver_at {
+        expect["deliver_at"] = json!(format_ts(at));
+    }
+    m.insert("expect".into(), expect);
     Value::Object(m)
 }
 
@@ -135,8 +136,8 @@ mod tests {
         store
             .connection()
             .execute_batch(
-                "INSERT INTO events VALUES (1, 'u', 'x', '+10000-01-01T00:59:59Z', '{}', '2024-01-01T00:00:00Z');
-                 INSERT INTO events VALUES (2, 'u', 'x', '2024-01-15T10:30:00Z', '{}', '2024-01-15T10:30:00Z');
+                "INSERT INTO events VALUES (1, 'u', 'x', '+10000-01-01T00:59:59Z', '{}', '2024-01-01T00:00:00Z', NULL);
+                 INSERT INTO events VALUES (2, 'u', 'x', '2024-01-15T10:30:00Z', '{}', '2024-01-15T10:30:00Z', NULL);
                  INSERT INTO decisions (id, user_id, event_id, event_type, event_timestamp, action_type,
                     outcome, reason, reason_code, created_at)
                  SELECT id, user_id, id, event_type, event_timestamp, 'none', 'none', 'r', 'no_match',

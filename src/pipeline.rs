@@ -3,11 +3,11 @@
 //! that transaction is durable, so a delivery is never written for rows that were lost. A
 //! message that cannot be written yet (a full disk) is kept and written later, exactly once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::engine::{self, Decision, History};
+use crate::engine::{self, Decision, History, Verdict};
 use crate::event::Event;
 use crate::provider::{Message, Provider};
 use crate::rules::RuleSet;
@@ -29,8 +29,16 @@ pub struct Pipeline<S, P> {
     pub provider: P,
     /// Messages of events committed but not yet durable (stores that group commits).
     pending: Vec<Message>,
-    /// Messages of durable events whose line could not be written yet, by event id.
-    unwritten: BTreeMap<i64, Message>,
+    /// Messages of durable events whose line could not be written yet, in the order they
+    /// are due to be written.
+    unwritten: BTreeMap<u64, Message>,
+    /// The event ids of `unwritten`.
+    unwritten_ids: HashSet<i64>,
+    /// The next position in `unwritten`.
+    seq: u64,
+    /// The earliest `deliver_at` of the scheduled sends this pipeline knows of (its own
+    /// decisions, and what the store said when last asked).
+    next_due: Option<DateTime<Utc>>,
     /// Events whose line is written but not yet marked so in the store.
     unmarked: Vec<i64>,
     /// Why the last delivery attempt failed, while messages wait.
@@ -46,6 +54,8 @@ pub struct Pipeline<S, P> {
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Delivered,
+    /// Held by quiet hours: written when `deliver_at` comes.
+    Scheduled,
     /// Recorded, and written as soon as the provider takes it.
     Pending,
 }
@@ -64,18 +74,26 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
             provider,
             pending: Vec::new(),
             unwritten: BTreeMap::new(),
+            unwritten_ids: HashSet::new(),
+            seq: 0,
+            next_due: None,
             unmarked: Vec::new(),
             delivery_error: None,
             mark_error: None,
         }
     }
 
-    /// Where event `event_id`'s message stands, for an event that delivers one.
-    pub fn delivery_status(&self, event_id: i64) -> DeliveryStatus {
-        if self.unwritten.contains_key(&event_id) {
-            DeliveryStatus::Pending
+    /// Where the message of event `event_id`, just decided as `v`, stands: `None` when it
+    /// delivers none.
+    pub fn delivery_status(&self, event_id: i64, v: &Verdict) -> Option<DeliveryStatus> {
+        if !v.delivers() {
+            None
+        } else if v.scheduled() {
+            Some(DeliveryStatus::Scheduled)
+        } else if self.unwritten_ids.contains(&event_id) {
+            Some(DeliveryStatus::Pending)
         } else {
-            DeliveryStatus::Delivered
+            Some(DeliveryStatus::Delivered)
         }
     }
 
@@ -120,7 +138,10 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
             }
         };
         let v = &decision.verdict;
-        if let Some(m) =
+        if let Some(at) = v.deliver_at {
+            // Held: the store keeps it until it is due (`deliver_due`).
+            self.next_due = Some(self.next_due.map_or(at, |d| d.min(at)));
+        } else if let Some(m) =
             Message::for_verdict(rules, event.event_timestamp, &event.user_id, event_id, v)
         {
             self.pending.push(m);
@@ -131,6 +152,52 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
             let _ = self.deliver_pending();
         }
         Ok(Processed { event_id, decision })
+    }
+
+    /// Deliver every scheduled send due at `now` that no one has claimed: oldest
+    /// `deliver_at` first (ties: lower event id). Returns the event ids claimed, in order.
+    pub fn deliver_due(
+        &mut self,
+        rules: &RuleSet,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, PipelineError> {
+        const CLAIM: usize = 10_000;
+        let mut claimed = Vec::new();
+        loop {
+            let (due, durability) = match self.store.claim_due(now, CLAIM) {
+                Ok(done) => done,
+                Err(e) => {
+                    self.pending.clear();
+                    return Err(e.into());
+                }
+            };
+            let more = due.len() == CLAIM;
+            claimed.extend(due.iter().map(|r| r.event_id));
+            self.pending
+                .extend(due.iter().map(|r| Message::for_request(rules, r)));
+            if durability == Durability::Durable {
+                self.deliver_pending()?;
+            }
+            if !more {
+                break;
+            }
+        }
+        self.next_due = self.store.next_due()?;
+        Ok(claimed)
+    }
+
+    /// Move a scenario's simulated clock to `now`: deliver what is due, asking the store only
+    /// when something this pipeline knows of is due (a run is the database's only writer).
+    pub fn advance(
+        &mut self,
+        rules: &RuleSet,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, PipelineError> {
+        if self.next_due.is_some_and(|d| d <= now) {
+            self.deliver_due(rules, now)
+        } else {
+            Ok(Vec::new())
+        }
     }
 
     /// Make everything processed so far durable, then deliver what is still pending.
@@ -169,7 +236,9 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
     /// wait for the next attempt.
     fn deliver_pending(&mut self) -> Result<(), PipelineError> {
         for m in self.pending.drain(..) {
-            self.unwritten.insert(m.event_id, m);
+            self.unwritten_ids.insert(m.event_id);
+            self.unwritten.insert(self.seq, m);
+            self.seq += 1;
         }
         // A durable provider writes each line in `deliver`; a buffered one in `flush`, all
         // of them or none (a failed append is cut back and dropped): either way the lines
@@ -185,9 +254,11 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
         }
         match self.provider.flush() {
             Ok(()) => {
-                for id in taken {
-                    self.unwritten.remove(&id);
-                    self.unmarked.push(id);
+                for seq in taken {
+                    if let Some(m) = self.unwritten.remove(&seq) {
+                        self.unwritten_ids.remove(&m.event_id);
+                        self.unmarked.push(m.event_id);
+                    }
                 }
             }
             Err(e) => failed = failed.or(Some(e)),
@@ -226,16 +297,7 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
                 self.unmarked.push(req.event_id);
                 continue;
             }
-            let m = Message {
-                event_timestamp: req.event_timestamp,
-                user_id: req.user_id.clone(),
-                template: req.template_name.clone(),
-                channel: req.channel.as_str(),
-                event_id: req.event_id,
-                rule: req.rule.clone(),
-                text: rules.text(&req.template_name).to_string(),
-            };
-            self.unwritten.insert(m.event_id, m);
+            self.pending.push(Message::for_request(rules, req));
             count += 1;
         }
         // Written now if the provider takes them; otherwise (a full disk at start) they wait
@@ -252,9 +314,18 @@ fn history<'r, T: StoreTx>(
     event: &Event,
     event_id: i64,
 ) -> Result<History<'r>, StoreError> {
-    let lookups = engine::lookups(rules, event);
     let user = event.user_id.as_str();
-    let mut history = History::default();
+    let earlier = if engine::needs_earlier_zone(rules, event) {
+        tx.latest_zone(user, event_id)?
+    } else {
+        None
+    };
+    let zone = engine::resolve_zone(rules, event, earlier);
+    let lookups = engine::lookups(rules, event, zone.zone);
+    let mut history = History {
+        zone,
+        ..History::default()
+    };
     for t in lookups.prior_types {
         let found = tx.latest_prior(user, t, event_id)?;
         history.priors.push((t, found));
@@ -346,10 +417,7 @@ mod tests {
             .collect();
         assert!(matches!(p.finish(), Err(PipelineError::Deliver(_))));
         assert_eq!(p.unwritten(), 3);
-        assert!(
-            ids.iter()
-                .all(|id| p.delivery_status(*id) == DeliveryStatus::Pending)
-        );
+        assert!(ids.iter().all(|id| p.unwritten_ids.contains(id)));
         p.retry_unwritten().unwrap();
         assert_eq!(p.unwritten(), 0);
         let written: Vec<Option<i64>> = p

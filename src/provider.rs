@@ -17,7 +17,8 @@ use crate::rules::RuleSet;
 /// One delivery as the provider receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
-    pub event_timestamp: DateTime<Utc>,
+    /// The line's time: the event's timestamp, or a scheduled send's `deliver_at`.
+    pub at: DateTime<Utc>,
     pub user_id: String,
     pub template: Arc<str>,
     pub channel: &'static str,
@@ -41,7 +42,7 @@ impl Message {
             return None;
         };
         Some(Message {
-            event_timestamp,
+            at: v.deliver_at.unwrap_or(event_timestamp),
             user_id: user_id.to_string(),
             template: template.clone(),
             channel: channel.as_str(),
@@ -51,9 +52,22 @@ impl Message {
         })
     }
 
+    /// The message of a stored send request (after a crash, or a scheduled one now due).
+    pub fn for_request(rules: &RuleSet, req: &crate::store::SendRequest) -> Message {
+        Message {
+            at: req.deliver_at.unwrap_or(req.event_timestamp),
+            user_id: req.user_id.clone(),
+            template: req.template_name.clone(),
+            channel: req.channel.as_str(),
+            event_id: req.event_id,
+            rule: req.rule.clone(),
+            text: rules.text(&req.template_name).to_string(),
+        }
+    }
+
     /// The `messages.txt` line (without newline), every value escaped (see [`line`]).
     pub fn line(&self) -> String {
-        let mut out = format_ts(self.event_timestamp);
+        let mut out = format_ts(self.at);
         let fields: [(&str, &str); 6] = [
             ("user_id", &self.user_id),
             ("template", &self.template),
@@ -213,7 +227,7 @@ mod tests {
     #[test]
     fn line_format_matches_the_spec() {
         let m = Message {
-            event_timestamp: "2024-01-15T10:30:00Z".parse().unwrap(),
+            at: "2024-01-15T10:30:00Z".parse().unwrap(),
             user_id: "user_12345".into(),
             template: "INSUFFICIENT_FUNDS_EMAIL".into(),
             channel: "email",
@@ -259,7 +273,7 @@ mod tests {
         let path = dir.path().join("messages.txt");
         let mut f = MessagesFile::append(&path, true).unwrap();
         let m = Message {
-            event_timestamp: "2024-01-15T10:30:00Z".parse().unwrap(),
+            at: "2024-01-15T10:30:00Z".parse().unwrap(),
             user_id: "a\nb".into(),
             template: "T".into(),
             channel: "email",

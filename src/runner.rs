@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::provider::Provider;
 use crate::results::EventResult;
@@ -33,17 +35,43 @@ pub fn run_scratch(scenario: &Scenario, rules: &RuleSet) -> Result<Vec<EventResu
     run(scenario, rules, &mut pipeline, |_| {})
 }
 
+/// Where each scheduled delivery's result is, until its line is written.
+#[derive(Default)]
+struct Held(HashMap<i64, usize>);
+
+impl Held {
+    /// Mark the results of `written` (event ids) as written at step `step`.
+    fn written(&mut self, out: &mut [EventResult], written: &[i64], step: usize) {
+        for id in written {
+            if let Some(i) = self.0.remove(id) {
+                out[i].written_at = Some(u32::try_from(step).unwrap_or(u32::MAX));
+            }
+        }
+    }
+}
+
 /// Run every step of `scenario` in order; `progress` is told how many are done.
+///
+/// Scheduled deliveries follow the simulated clock of SPEC §7.5: the latest arrival seen so
+/// far (`received_at`, else the event's timestamp). Before each event the clock moves to its
+/// arrival and what is due is delivered; right after it, what is already due (a late
+/// arrival) is; at the end, everything left.
 pub fn run<S: Store, P: Provider>(
     scenario: &Scenario,
     rules: &RuleSet,
     pipeline: &mut Pipeline<S, P>,
     mut progress: impl FnMut(usize),
 ) -> Result<Vec<EventResult>, RunError> {
-    let mut out = Vec::with_capacity(scenario.len);
+    let mut out: Vec<EventResult> = Vec::with_capacity(scenario.len);
     let mut types: HashMap<String, Arc<str>> = HashMap::new();
+    let mut clock: Option<DateTime<Utc>> = None;
+    let mut held = Held::default();
     for (i, step) in scenario.steps()?.enumerate() {
         let step = step?;
+        let now = clock.map_or(step.received_at, |c| c.max(step.received_at));
+        clock = Some(now);
+        let due = pipeline.advance(rules, now)?;
+        held.written(&mut out, &due, i);
         let event_type = if let Some(t) = types.get(&step.event.event_type) {
             t.clone()
         } else {
@@ -59,6 +87,14 @@ pub fn run<S: Store, P: Provider>(
             .map(|r| u16::try_from(r.rule).unwrap_or(u16::MAX))
             .collect();
         let verdict = p.decision.verdict;
+        let written_at = match (verdict.delivers(), verdict.scheduled()) {
+            (false, _) => None,
+            (true, false) => Some(u32::try_from(i).unwrap_or(u32::MAX)),
+            (true, true) => {
+                held.0.insert(p.event_id, out.len());
+                None
+            }
+        };
         let mismatches = step.expect.as_ref().map(|e| {
             let mut m = e.check(&verdict);
             for m in &mut m {
@@ -77,12 +113,18 @@ pub fn run<S: Store, P: Provider>(
             mismatches,
             verdict,
             shadowed,
+            written_at,
         });
+        let due = pipeline.advance(rules, now)?;
+        held.written(&mut out, &due, i);
         if i % 1024 == 1023 {
             progress(i + 1);
         }
     }
     progress(out.len());
+    let due = pipeline.advance(rules, DateTime::<Utc>::MAX_UTC)?;
+    let end = out.len();
+    held.written(&mut out, &due, end);
     pipeline.finish()?;
     Ok(out)
 }

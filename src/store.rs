@@ -12,8 +12,11 @@ use chrono::{DateTime, Utc};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
-use crate::engine::{DecisionAction, Delivery, Outcome, PriorEvent, ReasonCode, Verdict, Window};
+use crate::engine::{
+    DecisionAction, Delivery, Outcome, PriorEvent, ReasonCode, Verdict, Window, Zone,
+};
 use crate::event::Event;
+use crate::pipeline::DeliveryStatus;
 use crate::rules::Channel;
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +69,22 @@ pub trait Store {
     /// Send requests whose message may not have reached the provider (a crash in between).
     fn undelivered(&mut self) -> Result<Vec<SendRequest>, StoreError>;
 
+    /// Claim the scheduled sends due at `now` (`deliver_at <= now`) that no one has claimed,
+    /// for this store's outbox, at most `limit`, oldest `deliver_at` first (ties: lower event
+    /// id). Claimed once across every store on the database. `Pending` when the claim sits in
+    /// an open commit group (deliver only once that is durable).
+    fn claim_due(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<(Vec<SendRequest>, Durability), StoreError>;
+
+    /// The earliest `deliver_at` of the unclaimed scheduled sends, if any.
+    fn next_due(&mut self) -> Result<Option<DateTime<Utc>>, StoreError>;
+
+    /// Unclaimed scheduled sends: how many, and how many of them are due at `now`.
+    fn scheduled_counts(&mut self, now: DateTime<Utc>) -> Result<(u64, u64), StoreError>;
+
     /// Every stored event with its decision in arrival order (one user's, when given).
     fn recorded(
         &mut self,
@@ -85,6 +104,13 @@ pub trait StoreTx {
 
     /// A stored event as it was received (traits included), for explaining it later.
     fn load_event(&mut self, id: i64) -> Result<Option<Event>, StoreError>;
+
+    /// The user's latest event stored before event `before` that named a valid zone.
+    fn latest_zone(
+        &mut self,
+        user_id: &str,
+        before: i64,
+    ) -> Result<Option<(i64, Zone)>, StoreError>;
 
     /// The user's latest event of `event_type` stored before event `before`.
     fn latest_prior(
@@ -139,23 +165,11 @@ pub fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-/// A suppression window as a half-open range of [`micros`]: a UTC day is
-/// `[midnight, next midnight)`.
+/// A suppression window as a half-open range of [`micros`]: a day is
+/// `[its first instant, the next day's first instant)`.
 pub fn window_micros(window: Window) -> (i64, i64) {
-    match window {
-        Window::Ever => (i64::MIN, i64::MAX),
-        Window::Day(d) => {
-            let start = d.and_time(chrono::NaiveTime::MIN).and_utc();
-            let end = d
-                .checked_add_days(chrono::Days::new(1))
-                .map_or(i64::MAX, |n| {
-                    n.and_time(chrono::NaiveTime::MIN)
-                        .and_utc()
-                        .timestamp_micros()
-                });
-            (start.timestamp_micros(), end)
-        }
-    }
+    let (start, end) = window.range();
+    (start.map_or(i64::MIN, micros), end.map_or(i64::MAX, micros))
 }
 
 /// What the pipeline writes for a decided event.
@@ -176,6 +190,8 @@ pub struct SendRequest {
     pub template_name: Arc<str>,
     pub channel: Channel,
     pub rule: Arc<str>,
+    /// When a held send is due; `None` for immediate ones.
+    pub deliver_at: Option<DateTime<Utc>>,
 }
 
 /// What a decided event writes, as the columns' values: built once here for both backends.
@@ -193,6 +209,8 @@ pub(crate) struct RecordRows<'a> {
     pub template_name: Option<&'a str>,
     pub channel: Option<&'static str>,
     pub decided_at: String,
+    pub deliver_at: Option<String>,
+    pub deliver_us: Option<i64>,
     pub also: AlsoWrite<'a>,
 }
 
@@ -239,6 +257,8 @@ impl<'a> RecordRows<'a> {
             template_name: template,
             channel,
             decided_at: crate::event::format_ts(rec.decided_at),
+            deliver_at: v.deliver_at.map(crate::event::format_ts),
+            deliver_us: v.deliver_at.map(micros),
             also,
         }
     }
@@ -261,6 +281,8 @@ pub struct AuditEntry {
     pub event_timestamp: DateTime<Utc>,
     pub verdict: Verdict,
     pub decision_timestamp: DateTime<Utc>,
+    /// For deliveries: whether the line is written, scheduled, or waiting to be written.
+    pub delivery_status: Option<DeliveryStatus>,
 }
 
 /// The columns both backends read for a send request, as text: mapped to a [`SendRequest`]
@@ -272,11 +294,12 @@ pub(crate) struct SendRow {
     pub template_name: String,
     pub channel: String,
     pub reason: String,
+    pub deliver_at: Option<String>,
 }
 
 impl SendRow {
     pub(crate) const COLUMNS: &'static str =
-        "event_id, user_id, event_timestamp, template_name, channel, reason";
+        "event_id, user_id, event_timestamp, template_name, channel, reason, deliver_at";
 
     pub(crate) fn parse(self) -> Result<SendRequest, StoreError> {
         let id = self.event_id;
@@ -291,6 +314,7 @@ impl SendRow {
                 .strip_prefix("rule:")
                 .unwrap_or(&self.reason)
                 .into(),
+            deliver_at: self.deliver_at.as_deref().map(parse_ts).transpose()?,
         })
     }
 }
@@ -309,12 +333,18 @@ pub(crate) struct AuditRow {
     pub reason: String,
     pub reason_code: String,
     pub created_at: String,
+    pub deliver_at: Option<String>,
+    /// The send request's `delivered`, when the decision has one.
+    pub delivered: Option<bool>,
 }
 
 impl AuditRow {
-    /// The `decisions` columns in the order the backends read them.
-    pub(crate) const COLUMNS: &'static str = "id, event_type, event_timestamp, matched_rule, \
-        action_type, template_name, channel, outcome, reason, reason_code, created_at";
+    /// The columns in the order the backends read them, from `decisions d LEFT JOIN
+    /// send_requests s ON s.id = d.id` (see [`AuditRow::FROM`]).
+    pub(crate) const COLUMNS: &'static str = "d.id, d.event_type, d.event_timestamp, \
+        d.matched_rule, d.action_type, d.template_name, d.channel, d.outcome, d.reason, \
+        d.reason_code, d.created_at, d.deliver_at, s.delivered";
+    pub(crate) const FROM: &'static str = "decisions d LEFT JOIN send_requests s ON s.id = d.id";
 
     pub(crate) fn parse(self) -> Result<AuditEntry, StoreError> {
         let id = self.event_id;
@@ -338,8 +368,16 @@ impl AuditRow {
                 outcome: parse_column(id, "outcome", &self.outcome, Outcome::parse)?,
                 reason: self.reason,
                 reason_code: parse_column(id, "reason_code", &self.reason_code, ReasonCode::parse)?,
+                deliver_at: self.deliver_at.as_deref().map(parse_ts).transpose()?,
             },
             decision_timestamp: parse_ts(&self.created_at)?,
+            delivery_status: self
+                .delivered
+                .map(|written| match (written, &self.deliver_at) {
+                    (true, _) => DeliveryStatus::Delivered,
+                    (false, Some(_)) => DeliveryStatus::Scheduled,
+                    (false, None) => DeliveryStatus::Pending,
+                }),
         })
     }
 }

@@ -180,7 +180,7 @@ fn postgres_store_contract() {
         return;
     };
     let mut s = PgStore::connect(&db.url()).unwrap();
-    assert_eq!(s.version().unwrap(), 3);
+    assert_eq!(s.version().unwrap(), 4);
     events_and_lookups(&mut s);
     let db2 = common::pg::PgDb::new().unwrap();
     pipeline_contract(PgStore::connect(&db2.url()).unwrap());
@@ -197,7 +197,7 @@ fn postgres_refuses_a_newer_schema() {
         .unwrap();
     let err = PgStore::connect(&db.url()).err().unwrap().to_string();
     assert!(
-        err.contains("schema version 99 is newer than this binary knows (3)"),
+        err.contains("schema version 99 is newer than this binary knows (4)"),
         "{err}"
     );
 }

@@ -324,9 +324,9 @@ impl<S: Store> Worker<S> {
                 self.health.update(self.slot, |h| h.database = None);
                 self.delivered();
                 for (reply, _, mut decided) in self.done.drain(..) {
-                    if decided.verdict.delivers() {
-                        decided.delivery = Some(self.pipeline.delivery_status(decided.event_id));
-                    }
+                    decided.delivery = self
+                        .pipeline
+                        .delivery_status(decided.event_id, &decided.verdict);
                     let _ = reply.send(Ok(decided));
                 }
             }

@@ -152,7 +152,44 @@ pub const MIGRATIONS: &[Migration] = &[
         DROP INDEX ix_send_requests_key;
         ",
     },
+    // 4: user time (SPEC §7.2, §7.5). Each event keeps its own valid zone, so a later event
+    // of the user without one finds the latest in one indexed lookup; scheduled sends keep
+    // their `deliver_at`, unclaimed until a scheduler claims them for its outbox when due.
+    // Existing events get their zone from their traits in `backfill_timezone`.
+    Migration {
+        sqlite: "
+        ALTER TABLE events ADD COLUMN timezone TEXT;
+        CREATE INDEX ix_events_user_zone ON events (user_id, id) WHERE timezone IS NOT NULL;
+        ALTER TABLE decisions ADD COLUMN deliver_at TEXT;
+        ALTER TABLE send_requests ADD COLUMN deliver_at TEXT;
+        ALTER TABLE send_requests ADD COLUMN deliver_us INTEGER;
+        ALTER TABLE send_requests ADD COLUMN claimed INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX ix_send_requests_due ON send_requests (deliver_us, id) WHERE claimed = 0;
+        ",
+        postgres: "
+        ALTER TABLE events ADD COLUMN timezone TEXT;
+        CREATE INDEX ix_events_user_zone ON events (user_id, id) WHERE timezone IS NOT NULL;
+        ALTER TABLE decisions ADD COLUMN deliver_at TEXT;
+        ALTER TABLE send_requests ADD COLUMN deliver_at TEXT;
+        ALTER TABLE send_requests ADD COLUMN deliver_us BIGINT;
+        ALTER TABLE send_requests ADD COLUMN claimed BOOLEAN NOT NULL DEFAULT TRUE;
+        CREATE INDEX ix_send_requests_due ON send_requests (deliver_us, id) WHERE NOT claimed;
+        ",
+    },
 ];
+
+/// The version whose migration adds `events.timezone`, which existing events get from their
+/// traits (in Rust: only the tz database knows which names are zones).
+pub const TIMEZONE_VERSION: usize = 4;
+
+/// The valid zone in a stored traits `extra` JSON, if it names one.
+pub fn zone_in_extra(extra: &str) -> Option<&'static str> {
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(extra).ok()?;
+    map.get("timezone")
+        .and_then(serde_json::Value::as_str)
+        .and_then(crate::engine::Zone::parse)
+        .map(crate::engine::Zone::name)
+}
 
 /// The version whose migration adds `send_requests.event_us`, which existing rows get from
 /// their text timestamps (in Rust: SQL cannot parse every stored form).

@@ -10,12 +10,12 @@ mod statements;
 
 use statements::Statements;
 
-use super::migrations::{EVENT_US_VERSION, MIGRATIONS};
+use super::migrations::{EVENT_US_VERSION, MIGRATIONS, TIMEZONE_VERSION, zone_in_extra};
 use super::{
     AlsoWrite, AuditEntry, AuditRow, DecisionRecord, Durability, RecordRows, Recorded, SendRequest,
     SendRow, Store, StoreError, StoreTx, micros, parse_ts, window_micros,
 };
-use crate::engine::{Delivery, PriorEvent, Window};
+use crate::engine::{Delivery, PriorEvent, Window, Zone, own_zone};
 use crate::event::{Event, Traits, format_ts};
 
 /// Serialises schema migrations of instances starting together.
@@ -129,6 +129,19 @@ fn migrate(c: &mut Client) -> Result<(), StoreError> {
                 tx.execute(&update, &[&id, &micros(parse_ts(r.get::<_, &str>(1))?)])?;
             }
         }
+        if i + 1 == TIMEZONE_VERSION {
+            let rows = tx.query(
+                "SELECT id, extra FROM user_traits WHERE extra LIKE '%\"timezone\"%'",
+                &[],
+            )?;
+            let update = tx.prepare("UPDATE events SET timezone = $2 WHERE id = $1")?;
+            for r in rows {
+                let id: i64 = r.get(0);
+                if let Some(zone) = zone_in_extra(r.get::<_, &str>(1)) {
+                    tx.execute(&update, &[&id, &zone])?;
+                }
+            }
+        }
         let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
         tx.execute("UPDATE schema_version SET version = $1", &[&version])?;
     }
@@ -166,24 +179,65 @@ impl Store for PgStore {
         let (c, _) = self.ensure()?;
         let rows = c.query(
             &format!(
-                "SELECT {} FROM send_requests WHERE NOT delivered AND outbox = $1 ORDER BY id",
+                "SELECT {} FROM send_requests WHERE NOT delivered AND claimed AND outbox = $1 ORDER BY id",
                 SendRow::COLUMNS
             ),
             &[&outbox],
         )?;
-        rows.into_iter()
-            .map(|r| {
-                SendRow {
-                    event_id: r.get(0),
-                    user_id: r.get(1),
-                    event_timestamp: r.get(2),
-                    template_name: r.get(3),
-                    channel: r.get(4),
-                    reason: r.get(5),
-                }
-                .parse()
-            })
-            .collect()
+        rows.iter().map(|r| send_row(r).parse()).collect()
+    }
+
+    fn claim_due(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<(Vec<SendRequest>, Durability), StoreError> {
+        let outbox = self.outbox.clone();
+        let (c, _) = self.ensure()?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Rows another instance is claiming are skipped, not waited for: each due row is
+        // claimed by exactly one instance.
+        let rows = c.query(
+            &format!(
+                "UPDATE send_requests SET outbox = $1, claimed = TRUE
+                 WHERE id IN (SELECT id FROM send_requests
+                              WHERE NOT claimed AND deliver_us <= $2
+                              ORDER BY deliver_us, id LIMIT $3
+                              FOR UPDATE SKIP LOCKED)
+                 RETURNING {}, deliver_us",
+                SendRow::COLUMNS
+            ),
+            &[&outbox, &micros(now), &limit],
+        )?;
+        let mut rows: Vec<(i64, SendRow)> = rows.iter().map(|r| (r.get(7), send_row(r))).collect();
+        rows.sort_by_key(|(us, row)| (*us, row.event_id));
+        let claimed = rows
+            .into_iter()
+            .map(|(_, row)| row.parse())
+            .collect::<Result<_, _>>()?;
+        Ok((claimed, Durability::Durable))
+    }
+
+    fn next_due(&mut self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let (c, _) = self.ensure()?;
+        let us: Option<i64> = c
+            .query_one(
+                "SELECT MIN(deliver_us) FROM send_requests WHERE NOT claimed",
+                &[],
+            )?
+            .get(0);
+        Ok(us.and_then(DateTime::from_timestamp_micros))
+    }
+
+    fn scheduled_counts(&mut self, now: DateTime<Utc>) -> Result<(u64, u64), StoreError> {
+        let (c, _) = self.ensure()?;
+        let r = c.query_one(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE deliver_us <= $1) FROM send_requests
+             WHERE NOT claimed",
+            &[&micros(now)],
+        )?;
+        let count = |i: usize| u64::try_from(r.get::<_, i64>(i)).unwrap_or(0);
+        Ok((count(0), count(1)))
     }
 
     fn recorded(
@@ -196,16 +250,17 @@ impl Store for PgStore {
             &format!(
                 "SELECT {}, e.created_at
                  FROM events e JOIN decisions d ON d.id = e.id
+                 LEFT JOIN send_requests s ON s.id = d.id
                  WHERE $1::TEXT IS NULL OR e.user_id = $1
                  ORDER BY e.id",
-                super::sqlite::qualified("d")
+                AuditRow::COLUMNS
             ),
             &[&user],
         )?;
         for r in rows {
             let row = audit_row(&r);
             let event = load_event(c, &stmts.load_event, row.event_id)?;
-            each(Recorded::from_row(row, r.get::<_, &str>(11), event)?)?;
+            each(Recorded::from_row(row, r.get::<_, &str>(13), event)?)?;
         }
         Ok(())
     }
@@ -220,11 +275,12 @@ impl Store for PgStore {
         let rows = c.query(
             &format!(
                 "SELECT * FROM (
-                    SELECT {} FROM decisions
-                    WHERE id IN (SELECT id FROM events WHERE user_id = $1)
-                    ORDER BY id DESC LIMIT $2
-                 ) d ORDER BY id",
-                AuditRow::COLUMNS
+                    SELECT {} FROM {}
+                    WHERE d.id IN (SELECT id FROM events WHERE user_id = $1)
+                    ORDER BY d.id DESC LIMIT $2
+                 ) a ORDER BY 1",
+                AuditRow::COLUMNS,
+                AuditRow::FROM
             ),
             &[&user_id, &limit],
         )?;
@@ -245,6 +301,20 @@ fn audit_row(r: &::postgres::Row) -> AuditRow {
         reason: r.get(8),
         reason_code: r.get(9),
         created_at: r.get(10),
+        deliver_at: r.get(11),
+        delivered: r.get(12),
+    }
+}
+
+fn send_row(r: &::postgres::Row) -> SendRow {
+    SendRow {
+        event_id: r.get(0),
+        user_id: r.get(1),
+        event_timestamp: r.get(2),
+        template_name: r.get(3),
+        channel: r.get(4),
+        reason: r.get(5),
+        deliver_at: r.get(6),
     }
 }
 
@@ -297,6 +367,7 @@ impl StoreTx for PgTx<'_> {
                 &format_ts(e.event_timestamp),
                 &props,
                 &format_ts(created_at),
+                &own_zone(e).map(Zone::name),
             ],
         )?;
         let id: i64 = row.get(0);
@@ -319,6 +390,17 @@ impl StoreTx for PgTx<'_> {
 
     fn load_event(&mut self, id: i64) -> Result<Option<Event>, StoreError> {
         load_event(&mut self.tx, &self.stmts.load_event, id)
+    }
+
+    fn latest_zone(
+        &mut self,
+        user_id: &str,
+        before: i64,
+    ) -> Result<Option<(i64, Zone)>, StoreError> {
+        let row = self
+            .tx
+            .query_opt(&self.stmts.latest_zone, &[&user_id, &before])?;
+        Ok(row.and_then(|r| Zone::parse(r.get::<_, &str>(1)).map(|z| (r.get(0), z))))
     }
 
     fn latest_prior(
@@ -377,6 +459,7 @@ impl StoreTx for PgTx<'_> {
                 &r.template_name,
                 &r.channel,
                 &r.decided_at,
+                &r.deliver_at,
             ],
         )?;
         match &r.also {
@@ -397,6 +480,8 @@ impl StoreTx for PgTx<'_> {
                         &r.decided_at,
                         &self.outbox,
                         &r.event_us,
+                        &r.deliver_at,
+                        &r.deliver_us,
                     ],
                 )?;
             }

@@ -8,9 +8,12 @@ mod tx;
 
 pub use tx::SqliteTx;
 
-use super::migrations::{EVENT_US_VERSION, MIGRATIONS};
+use chrono::{DateTime, Utc};
+
+use super::migrations::{EVENT_US_VERSION, MIGRATIONS, TIMEZONE_VERSION, zone_in_extra};
 use super::{
-    AuditEntry, AuditRow, Recorded, SendRequest, SendRow, Store, StoreError, micros, parse_ts,
+    AuditEntry, AuditRow, Durability, Recorded, SendRequest, SendRow, Store, StoreError, micros,
+    parse_ts,
 };
 use crate::event::{Event, Traits};
 
@@ -106,6 +109,9 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         if i + 1 == EVENT_US_VERSION {
             backfill_event_us(&tx)?;
         }
+        if i + 1 == TIMEZONE_VERSION {
+            backfill_timezone(&tx)?;
+        }
         tx.pragma_update(
             None,
             "user_version",
@@ -126,6 +132,32 @@ fn backfill_event_us(conn: &Connection) -> Result<(), StoreError> {
         update.execute(params![id, micros(parse_ts(&ts)?)])?;
     }
     Ok(())
+}
+
+fn backfill_timezone(conn: &Connection) -> Result<(), StoreError> {
+    let rows: Vec<(i64, String)> = conn
+        .prepare("SELECT id, extra FROM user_traits WHERE extra LIKE '%\"timezone\"%'")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = conn.prepare("UPDATE events SET timezone = ?2 WHERE id = ?1")?;
+    for (id, extra) in rows {
+        if let Some(zone) = zone_in_extra(&extra) {
+            update.execute(params![id, zone])?;
+        }
+    }
+    Ok(())
+}
+
+fn send_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SendRow> {
+    Ok(SendRow {
+        event_id: r.get(0)?,
+        user_id: r.get(1)?,
+        event_timestamp: r.get(2)?,
+        template_name: r.get(3)?,
+        channel: r.get(4)?,
+        reason: r.get(5)?,
+        deliver_at: r.get(6)?,
+    })
 }
 
 impl Store for SqliteStore {
@@ -174,20 +206,66 @@ impl Store for SqliteStore {
 
     fn undelivered(&mut self) -> Result<Vec<SendRequest>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {} FROM send_requests WHERE delivered = 0 AND outbox = ?1 ORDER BY id",
+            "SELECT {} FROM send_requests WHERE delivered = 0 AND claimed = 1 AND outbox = ?1 ORDER BY id",
             SendRow::COLUMNS
         ))?;
-        let rows = stmt.query_map([&self.outbox], |r| {
-            Ok(SendRow {
-                event_id: r.get(0)?,
-                user_id: r.get(1)?,
-                event_timestamp: r.get(2)?,
-                template_name: r.get(3)?,
-                channel: r.get(4)?,
-                reason: r.get(5)?,
-            })
-        })?;
+        let rows = stmt.query_map([&self.outbox], send_row)?;
         rows.map(|row| row?.parse()).collect()
+    }
+
+    fn claim_due(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<(Vec<SendRequest>, Durability), StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // One statement: atomic on its own, or part of the open commit group.
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "UPDATE send_requests SET outbox = ?1, claimed = 1
+             WHERE id IN (SELECT id FROM send_requests
+                          WHERE claimed = 0 AND deliver_us <= ?2
+                          ORDER BY deliver_us, id LIMIT ?3)
+             RETURNING {}, deliver_us",
+            SendRow::COLUMNS
+        ))?;
+        let mut rows = stmt
+            .query_map(params![self.outbox, micros(now), limit], |r| {
+                Ok((r.get::<_, i64>(7)?, send_row(r)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.sort_by_key(|(us, row)| (*us, row.event_id));
+        let claimed = rows
+            .into_iter()
+            .map(|(_, row)| row.parse())
+            .collect::<Result<_, _>>()?;
+        let durability = if self.batch.open {
+            Durability::Pending
+        } else {
+            Durability::Durable
+        };
+        Ok((claimed, durability))
+    }
+
+    fn next_due(&mut self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let us: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT MIN(deliver_us) FROM send_requests WHERE claimed = 0")?
+            .query_row([], |r| r.get(0))?;
+        Ok(us.and_then(DateTime::from_timestamp_micros))
+    }
+
+    fn scheduled_counts(&mut self, now: DateTime<Utc>) -> Result<(u64, u64), StoreError> {
+        let (all, due): (i64, i64) = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*), COUNT(*) FILTER (WHERE deliver_us <= ?1) FROM send_requests
+                 WHERE claimed = 0",
+            )?
+            .query_row([micros(now)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((
+            u64::try_from(all).unwrap_or(0),
+            u64::try_from(due).unwrap_or(0),
+        ))
     }
 
     fn recorded(
@@ -198,15 +276,16 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {}, e.created_at
              FROM events e JOIN decisions d ON d.id = e.id
+                 LEFT JOIN send_requests s ON s.id = d.id
              WHERE ?1 IS NULL OR e.user_id = ?1
              ORDER BY e.id",
-            qualified("d")
+            AuditRow::COLUMNS
         ))?;
         let mut rows = stmt.query([user])?;
         while let Some(r) = rows.next()? {
             let row = audit_row(r)?;
             let event = load_event(&self.conn, row.event_id)?;
-            each(Recorded::from_row(row, &r.get::<_, String>(11)?, event)?)?;
+            each(Recorded::from_row(row, &r.get::<_, String>(13)?, event)?)?;
         }
         Ok(())
     }
@@ -219,24 +298,16 @@ impl Store for SqliteStore {
         let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT * FROM (
-                SELECT {} FROM decisions
-                WHERE id IN (SELECT id FROM events WHERE user_id = ?1)
-                ORDER BY id DESC LIMIT ?2
-             ) ORDER BY id",
-            AuditRow::COLUMNS
+                SELECT {} FROM {}
+                WHERE d.id IN (SELECT id FROM events WHERE user_id = ?1)
+                ORDER BY d.id DESC LIMIT ?2
+             ) ORDER BY 1",
+            AuditRow::COLUMNS,
+            AuditRow::FROM
         ))?;
         let rows = stmt.query_map(params![user_id, limit], audit_row)?;
         rows.map(|row| row?.parse()).collect()
     }
-}
-
-/// [`AuditRow::COLUMNS`] with a table alias.
-pub(super) fn qualified(alias: &str) -> String {
-    AuditRow::COLUMNS
-        .split(", ")
-        .map(|c| format!("{alias}.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
@@ -252,6 +323,8 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
         reason: r.get(8)?,
         reason_code: r.get(9)?,
         created_at: r.get(10)?,
+        deliver_at: r.get(11)?,
+        delivered: r.get(12)?,
     })
 }
 

@@ -231,6 +231,7 @@ pub struct Verdict {
     pub deliver_at: Option<DateTime<Utc>>,
 }
 
+#[allow(clippy::ref_option)] // serde's `serialize_with` passes `&Option<T>`
 fn ser_opt_ts<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
     match t {
         Some(t) => s.serialize_str(&crate::event::format_ts(*t)),

@@ -29,6 +29,10 @@ pub struct EventResult {
     pub mismatches: Option<Vec<Mismatch>>,
     /// Rules (indexes into the rule set) that also matched but lost to the winner.
     pub shadowed: Box<[u16]>,
+    /// For a delivery: the step at which its `messages.txt` line was written (its own for
+    /// an immediate one; for a scheduled one, the step whose arrival moved the simulated
+    /// clock past `deliver_at`, or the number of steps when the scenario's end did).
+    pub written_at: Option<u32>,
 }
 
 impl EventResult {

@@ -7,6 +7,7 @@ pub(super) struct Statements {
     pub(super) insert_event: Statement,
     pub(super) insert_traits: Statement,
     pub(super) load_event: Statement,
+    pub(super) latest_zone: Statement,
     pub(super) latest_prior: Statement,
     pub(super) find_delivery: Statement,
     pub(super) insert_decision: Statement,
@@ -19,8 +20,9 @@ impl Statements {
         Ok(Statements {
             lock: c.prepare("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")?,
             insert_event: c.prepare(
-                "INSERT INTO events (user_id, event_type, event_timestamp, properties, created_at)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                "INSERT INTO events (user_id, event_type, event_timestamp, properties, created_at,
+                    timezone)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )?,
             insert_traits: c.prepare(
                 "INSERT INTO user_traits
@@ -31,6 +33,11 @@ impl Statements {
                 "SELECT e.user_id, e.event_type, e.event_timestamp, e.properties,
                         t.id, t.email, t.country, t.marketing_opt_in, t.risk_segment, t.extra
                  FROM events e LEFT JOIN user_traits t ON t.id = e.id WHERE e.id = $1",
+            )?,
+            latest_zone: c.prepare(
+                "SELECT id, timezone FROM events
+                 WHERE user_id = $1 AND id < $2 AND timezone IS NOT NULL
+                 ORDER BY id DESC LIMIT 1",
             )?,
             latest_prior: c.prepare(
                 "SELECT id, event_timestamp FROM events
@@ -46,13 +53,14 @@ impl Statements {
             insert_decision: c.prepare(
                 "INSERT INTO decisions (id, user_id, event_id, event_type, event_timestamp,
                     matched_rule, action_type, outcome, reason, reason_code, template_name,
-                    channel, created_at)
-                 VALUES ($2, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    channel, created_at, deliver_at)
+                 VALUES ($2, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )?,
             insert_send: c.prepare(
                 "INSERT INTO send_requests (id, user_id, event_id, event_timestamp,
-                    template_name, channel, reason, created_at, outbox, event_us)
-                 VALUES ($2, $1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    template_name, channel, reason, created_at, outbox, event_us, deliver_at,
+                    deliver_us, claimed)
+                 VALUES ($2, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11::BIGINT IS NULL)",
             )?,
             insert_suppression: c.prepare(
                 "INSERT INTO suppressions (id, user_id, event_id, template_name,

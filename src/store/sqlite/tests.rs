@@ -89,10 +89,10 @@ fn windows_hold_on_the_last_day_of_9999() {
             params![id, micros(e.event_timestamp)],
         )
         .unwrap();
-    let day = Window::Day(e.event_timestamp.date_naive());
+    let day = Window::utc_day(e.event_timestamp);
     let found = tx.find_delivery("u", "T", day, id + 1).unwrap();
     assert_eq!(found.map(|d| d.event_id), Some(id));
-    let before = Window::Day("9999-12-30".parse().unwrap());
+    let before = Window::utc_day("9999-12-30T00:00:00Z".parse().unwrap());
     assert_eq!(tx.find_delivery("u", "T", before, id + 1).unwrap(), None);
 }
 

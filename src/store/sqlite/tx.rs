@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Batch, load_event};
-use crate::engine::{Delivery, PriorEvent, Window};
+use crate::engine::{Delivery, PriorEvent, Window, Zone, own_zone};
 use crate::event::{Event, format_ts};
 use crate::store::{
     AlsoWrite, DecisionRecord, Durability, RecordRows, StoreError, StoreTx, parse_ts, window_micros,
@@ -50,15 +50,17 @@ impl StoreTx for SqliteTx<'_> {
         let props = serde_json::to_string(&e.properties).expect("json map serialises");
         self.conn
             .prepare_cached(
-                "INSERT INTO events (user_id, event_type, event_timestamp, properties, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO events (user_id, event_type, event_timestamp, properties, created_at,
+                    timezone)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![
                 e.user_id,
                 e.event_type,
                 format_ts(e.event_timestamp),
                 props,
-                format_ts(created_at)
+                format_ts(created_at),
+                own_zone(e).map(Zone::name)
             ])?;
         let id = self.conn.last_insert_rowid();
         if let Some(t) = &e.user_traits {
@@ -83,6 +85,25 @@ impl StoreTx for SqliteTx<'_> {
 
     fn load_event(&mut self, id: i64) -> Result<Option<Event>, StoreError> {
         load_event(self.conn, id)
+    }
+
+    fn latest_zone(
+        &mut self,
+        user_id: &str,
+        before: i64,
+    ) -> Result<Option<(i64, Zone)>, StoreError> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT id, timezone FROM events
+                 WHERE user_id = ?1 AND id < ?2 AND timezone IS NOT NULL
+                 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row(params![user_id, before], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        // A name stored as valid stays valid unless the tz database drops it: then it is
+        // passed over, like any name that is not a zone.
+        Ok(row.and_then(|(id, name)| Zone::parse(&name).map(|z| (id, z))))
     }
 
     fn latest_prior(
@@ -146,8 +167,8 @@ impl StoreTx for SqliteTx<'_> {
             .prepare_cached(
                 "INSERT INTO decisions (id, user_id, event_id, event_type, event_timestamp,
                     matched_rule, action_type, outcome, reason, reason_code, template_name,
-                    channel, created_at)
-                 VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    channel, created_at, deliver_at)
+                 VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
             .execute(params![
                 r.user_id,
@@ -161,7 +182,8 @@ impl StoreTx for SqliteTx<'_> {
                 r.reason_code,
                 r.template_name,
                 r.channel,
-                r.decided_at
+                r.decided_at,
+                r.deliver_at
             ])?;
         match &r.also {
             AlsoWrite::Send {
@@ -172,8 +194,9 @@ impl StoreTx for SqliteTx<'_> {
                 self.conn
                     .prepare_cached(
                         "INSERT INTO send_requests (id, user_id, event_id, event_timestamp,
-                            template_name, channel, reason, created_at, outbox, event_us)
-                         VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                            template_name, channel, reason, created_at, outbox, event_us,
+                            deliver_at, deliver_us, claimed)
+                         VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11 IS NULL)",
                     )?
                     .execute(params![
                         r.user_id,
@@ -184,7 +207,9 @@ impl StoreTx for SqliteTx<'_> {
                         reason,
                         r.decided_at,
                         self.outbox,
-                        r.event_us
+                        r.event_us,
+                        r.deliver_at,
+                        r.deliver_us
                     ])?;
             }
             AlsoWrite::Suppression { template } => {
