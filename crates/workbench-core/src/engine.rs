@@ -383,3 +383,5 @@ pub use crate::fmt::fmt_hours;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod time_tests;

@@ -132,7 +132,9 @@ impl RuleSet {
                     rule.calendar,
                 ));
             }
-            plan.needs_zone |= rule.uses_zone(&policy);
+            // A send's reason names its local time against quiet hours, exempt or not.
+            plan.needs_zone |= rule.uses_zone(&policy)
+                || (policy.quiet_hours.is_some() && rule.action.kind == ActionType::Send);
         }
         drop((priors, deliveries));
         RuleSet {

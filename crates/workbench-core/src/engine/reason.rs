@@ -119,10 +119,12 @@ pub(super) fn matched(rule: &Rule, trace: &Trace<'_>, outcome: Outcome) -> Strin
     } else {
         format!(" (also matched, not acted on: {})", shadowed.join(", "))
     };
+    let mut named = false;
     let why = match (s.mode, s.window, zone) {
         (Suppression::OncePerCalendarDay, Window::Calendar(w), Some(z))
             if rule.calendar == CalendarBasis::User =>
         {
+            named = true;
             format!("first {t} for this user on {} in {z}", w.first)
         }
         (Suppression::OncePerCalendarDay, Window::Calendar(w), _) => {
@@ -137,7 +139,7 @@ pub(super) fn matched(rule: &Rule, trace: &Trace<'_>, outcome: Outcome) -> Strin
         "send"
     };
     let quiet = match (trace.quiet, zone) {
-        (Some(q), Some(z)) => quiet_note(rule, &q, z),
+        (Some(q), Some(z)) => quiet_note(rule, &q, if named { None } else { Some(z) }),
         _ => String::new(),
     };
     format!(
@@ -146,13 +148,17 @@ pub(super) fn matched(rule: &Rule, trace: &Trace<'_>, outcome: Outcome) -> Strin
     )
 }
 
-/// What quiet hours said about a send that went ahead (now or held).
-fn quiet_note(rule: &Rule, q: &QuietTrace, z: &ResolvedZone) -> String {
-    let local = q.local.format("%H:%M");
+/// What quiet hours said about a send that went ahead (now or held); `z` is the zone, unless
+/// the reason already named it.
+fn quiet_note(rule: &Rule, q: &QuietTrace, z: Option<&ResolvedZone>) -> String {
+    let local = match z {
+        Some(z) => format!("{} local in {z}", q.local.format("%H:%M")),
+        None => format!("{} local", q.local.format("%H:%M")),
+    };
     let window = q.hours;
     match (q.quiet, q.applies, q.deliver_at) {
         (true, true, Some(at)) => format!(
-            "; held by quiet hours {window} ({local} local in {z}), deliver at {}",
+            "; held by quiet hours {window} ({local}), deliver at {}",
             format_ts(at)
         ),
         (true, _, _) => {
@@ -161,8 +167,9 @@ fn quiet_note(rule: &Rule, q: &QuietTrace, z: &ResolvedZone) -> String {
                 _ if rule.action.channel == Channel::Internal => "internal sends ignore them",
                 _ => "the rule says `quiet_hours: false`",
             };
-            format!("; {local} local in {z} is in quiet hours {window}, but {why}")
+            format!("; {local} is in quiet hours {window}, but {why}")
         }
-        (false, _, _) => format!("; {local} local in {z} is outside quiet hours {window}"),
+        (false, true, _) => format!("; {local} is outside quiet hours {window}"),
+        (false, false, _) => String::new(),
     }
 }

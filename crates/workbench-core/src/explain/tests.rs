@@ -73,7 +73,8 @@ fn a_failed_prior_event_reads_as_workbench_explain_prints_it() {
          ✗ bank_link_nudge  conditions failed  line 20\n    \
          ✗ prior signup_completed within 24h  event #10 at 2025-10-01T10:00:00Z, 97h before\n\
          ✗ insufficient_funds_email  ≠ trigger payment_failed  line 36\n\
-         ✗ high_risk_alert  ≠ trigger payment_failed  line 53\n"
+         ✗ high_risk_alert  ≠ trigger payment_failed  line 53\n\
+         ✗ payday_savings_push  ≠ trigger salary_received  line 70\n"
     );
     assert_eq!(
         plain(&suppression(&result(11, &e, &d), &d)),
@@ -130,7 +131,8 @@ fn the_winner_its_shadow_and_a_suppressing_delivery() {
          ✓ properties.failure_reason equals INSUFFICIENT_FUNDS  actual \"INSUFFICIENT_FUNDS\"\n\
          ◐ high_risk_alert  also matched (shadowed)  line 53\n    \
          ✓ all of\n      \
-         ✓ properties.attempt_number gte 3  actual 5\n"
+         ✓ properties.attempt_number gte 3  actual 5\n\
+         ✗ payday_savings_push  ≠ trigger salary_received  line 70\n"
     );
     assert_eq!(lines[2].spans[0].style, Style::Winner);
     assert_eq!(lines[2].spans[2].style, Style::Dim);

@@ -15,11 +15,12 @@ use crate::scenario::{self, Scenario, ScenarioError};
 use crate::yaml::suggest::closest;
 
 /// The event types of the product description (SPEC §1).
-pub const KNOWN_EVENT_TYPES: [&str; 4] = [
+pub const KNOWN_EVENT_TYPES: [&str; 5] = [
     "signup_completed",
     "link_bank_success",
     "payment_initiated",
     "payment_failed",
+    "salary_received",
 ];
 
 /// JSON kinds seen at one path, as bits, with how many events had the path.

@@ -25,10 +25,14 @@ fn the_bundled_rules_load() {
             "welcome_email",
             "bank_link_nudge",
             "insufficient_funds_email",
-            "high_risk_alert"
+            "high_risk_alert",
+            "payday_savings_push"
         ]
     );
     assert_eq!(rules.rules[0].pos, Some(Pos { line: 3, column: 5 }));
+    assert_eq!(rules.policy.timezone.name(), "Europe/London");
+    assert!(rules.policy.quiet_hours.is_some());
+    assert_eq!(rules.rules[4].calendar, CalendarBasis::User);
     let plan = rules.plan("payment_failed").unwrap();
     assert_eq!(plan.rules, vec![2, 3]);
     assert_eq!(
