@@ -11,7 +11,7 @@ fn once_ever_rules(dir: &std::path::Path) -> String {
     let path = dir.join("new.yaml");
     std::fs::write(
         &path,
-        rules.replace("mode: once_per_calendar_day", "mode: once_ever"),
+        rules.replacen("mode: once_per_calendar_day", "mode: once_ever", 1),
     )
     .unwrap();
     path.display().to_string()
@@ -42,7 +42,7 @@ fn diff_lists_changed_decisions_by_kind_with_rule_counts() {
     ]);
     assert_eq!(r.code, 1, "a change fails the guardrail");
     assert!(
-        r.stdout.ends_with("7 of 46 decisions changed\n"),
+        r.stdout.ends_with("7 of 61 decisions changed\n"),
         "{}",
         r.stdout
     );
@@ -54,7 +54,7 @@ fn diff_lists_changed_decisions_by_kind_with_rule_counts() {
         "--fail-on-change",
     ]);
     assert_eq!(same.code, 0);
-    assert!(same.stdout.ends_with("0 of 46 decisions changed\n"));
+    assert!(same.stdout.ends_with("0 of 61 decisions changed\n"));
 }
 
 #[test]

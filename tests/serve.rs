@@ -409,7 +409,7 @@ fn import_replays_a_service_database_as_a_scenario() {
     let new = dir.path().join("new.yaml");
     std::fs::write(
         &new,
-        rules.replace("mode: once_per_calendar_day", "mode: none"),
+        rules.replacen("mode: once_per_calendar_day", "mode: none", 1),
     )
     .unwrap();
     let run = common::workbench(&[
