@@ -84,11 +84,11 @@ fn decide_with<'r>(
     decide(r, e, &history)
 }
 
-fn delivery(id: i64, ts: &str) -> Option<Delivery> {
-    Some(Delivery {
+fn delivery(id: i64, ts: &str) -> Delivery {
+    Delivery {
         event_id: id,
         event_timestamp: at(ts),
-    })
+    }
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn a_user_calendar_day_is_the_local_day_not_the_utc_one() {
     // Auckland (UTC+13 in January): 10:00Z on the 15th is 23:00 local on the 15th, 12:00Z is
     // 01:00 local on the 16th: two local days, one UTC day.
     let e = ev("tick", "2025-01-15T12:00:00Z", Some("Pacific/Auckland"));
-    let d = decide_with(&r, &e, None, delivery(1, "2025-01-15T10:00:00Z"));
+    let d = decide_with(&r, &e, None, Some(delivery(1, "2025-01-15T10:00:00Z")));
     assert_eq!(d.verdict.outcome, Outcome::Allow);
     assert!(
         d.verdict
@@ -108,7 +108,7 @@ fn a_user_calendar_day_is_the_local_day_not_the_utc_one() {
     );
     // The UTC rule sees one day.
     let e = ev("tock", "2025-01-15T12:00:00Z", Some("Pacific/Auckland"));
-    let d = decide_with(&r, &e, None, delivery(1, "2025-01-15T10:00:00Z"));
+    let d = decide_with(&r, &e, None, Some(delivery(1, "2025-01-15T10:00:00Z")));
     assert_eq!(
         d.verdict.reason_code,
         ReasonCode::SuppressedOncePerCalendarDay
@@ -119,7 +119,7 @@ fn a_user_calendar_day_is_the_local_day_not_the_utc_one() {
     );
     // Same local day, different UTC days: suppressed, naming local and UTC times.
     let e = ev("tick", "2025-01-16T10:30:00Z", Some("Pacific/Auckland"));
-    let d = decide_with(&r, &e, None, delivery(2, "2025-01-15T12:00:00Z"));
+    let d = decide_with(&r, &e, None, Some(delivery(2, "2025-01-15T12:00:00Z")));
     assert_eq!(
         d.verdict.reason_code,
         ReasonCode::SuppressedOncePerCalendarDay
@@ -229,7 +229,7 @@ fn transactional_opted_out_and_alert_rules_ignore_quiet_hours() {
 fn the_rules_own_suppression_comes_before_quiet_hours() {
     let r = rules("drop");
     let e = ev("hello", "2025-10-10T23:30:00Z", Some("Europe/Oslo"));
-    let d = decide_with(&r, &e, None, delivery(1, "2024-01-01T12:00:00Z"));
+    let d = decide_with(&r, &e, None, Some(delivery(1, "2024-01-01T12:00:00Z")));
     assert_eq!(d.verdict.reason_code, ReasonCode::SuppressedOnceEver);
     assert!(d.trace.quiet.is_none());
 }
