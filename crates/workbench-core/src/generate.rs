@@ -31,6 +31,14 @@ const REASONS: [(&str, u32); 4] = [
 ];
 const UNKNOWN: [&str; 3] = ["app_opened", "card_viewed", "statement_downloaded"];
 const COUNTRIES: [&str; 5] = ["US", "GB", "DE", "FR", "CA"];
+/// A zone per country (by the same index), the US's alternating coast to coast.
+const ZONES: [[&str; 2]; 5] = [
+    ["America/New_York", "America/Los_Angeles"],
+    ["Europe/London", "Europe/London"],
+    ["Europe/Berlin", "Europe/Berlin"],
+    ["Europe/Paris", "Europe/Paris"],
+    ["America/Toronto", "America/Vancouver"],
+];
 const SEGMENTS: [&str; 3] = ["low", "medium", "high"];
 const OFFSETS: [i32; 4] = [2 * 3600, -5 * 3600, 5 * 3600 + 1800, -8 * 3600];
 
@@ -95,8 +103,9 @@ fn pick_type(rng: &mut fastrand::Rng, s: &mut UserState) -> &'static str {
         (false, 80..90) => "payment_failed",
         (true, 0..45) => "payment_initiated",
         (true, 45..80) => "payment_failed",
-        (true, 80..85) => "link_bank_success",
-        (true, 85..90) => "signup_completed",
+        (true, 80..83) => "salary_received",
+        (true, 83..86) => "link_bank_success",
+        (true, 86..90) => "signup_completed",
         _ => UNKNOWN[rng.usize(0..UNKNOWN.len())],
     };
     match t {
@@ -131,6 +140,7 @@ fn properties(rng: &mut fastrand::Rng, s: &UserState, event_type: &str) -> Map<S
             json!({"failure_reason": reason, "attempt_number": attempt, "amount": amount, "currency": currency})
         }
         "payment_initiated" => json!({"amount": amount, "currency": currency, "method": "bank"}),
+        "salary_received" => json!({"amount": amount * 40.0, "currency": currency}),
         "signup_completed" => json!({"platform": pick(rng, &["ios", "android", "web"])}),
         "link_bank_success" => json!({"bank": {"name": pick(rng, &["Chase", "Monzo", "N26"])}}),
         _ => json!({"screen": "home"}),
@@ -149,6 +159,12 @@ fn traits(rng: &mut fastrand::Rng, u: usize) -> Value {
         "marketing_opt_in": !u.is_multiple_of(10) && rng.u32(0..100) < 85,
         "risk_segment": SEGMENTS[(u / 7) % 3],
     });
+    // Three users in four carry their zone; a few carry a name that is not one.
+    if u % 101 == 0 {
+        t["timezone"] = json!("Mars/Base");
+    } else if u % 4 != 0 {
+        t["timezone"] = json!(ZONES[u % COUNTRIES.len()][(u / 5) % 2]);
+    }
     if rng.u32(0..100) < 3 {
         t["plan"] = json!("premium");
     }
@@ -182,6 +198,7 @@ mod tests {
             "signup_completed",
             "link_bank_success",
             "payment_failed",
+            "salary_received",
             "app_opened",
         ] {
             assert!(steps.iter().any(|st| st.event.event_type == t), "no {t}");
@@ -190,5 +207,6 @@ mod tests {
             a.contains("+02:00") || a.contains("-05:00"),
             "no offset timestamps"
         );
+        assert!(a.contains(r#""timezone":"America/Los_Angeles""#) && a.contains("Mars/Base"));
     }
 }
