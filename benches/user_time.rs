@@ -97,11 +97,16 @@ fn main() {
     #[allow(clippy::cast_precision_loss)] // event counts far below 2^52
     let rate = |d: Duration| events as f64 / d.as_secs_f64();
     let (a, b) = (median(a), median(b));
-    println!("{events} events over {users} users, in-memory store, median of {repeat}, alternating");
+    println!(
+        "{events} events over {users} users, in-memory store, median of {repeat}, alternating"
+    );
     println!();
     println!("| rules | events/s | cost vs without user time |");
     println!("|---|---:|---:|");
-    println!("| bundled rules without user time | {:.0} | 1.00x |", rate(a));
+    println!(
+        "| bundled rules without user time | {:.0} | 1.00x |",
+        rate(a)
+    );
     println!(
         "| bundled rules (zones, quiet hours, calendar: user) | {:.0} | {:.2}x |",
         rate(b),

@@ -159,12 +159,26 @@ impl RuleSet {
 
     /// Parse rules from YAML text; `file` names the source in errors.
     pub fn from_yaml(file: &Path, src: &str) -> Result<RuleSet, RulesError> {
-        let err = |pos: Option<Pos>, message: String| RulesError::Invalid {
-            file: file.to_path_buf(),
-            pos,
-            message,
-        };
         let positions = Positions::index(src, |_, _| true);
+        let err = |pos: Option<Pos>, message: String| {
+            // An error about one key of a mapping (`raw::at_key`) points at that key's value.
+            let (pos, message) = match raw::split_key(&message) {
+                Some((path, key, rest)) => {
+                    let at = if path.is_empty() {
+                        key.to_string()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    (positions.get(&at).or(pos), format!("{at}: {rest}"))
+                }
+                None => (pos, message),
+            };
+            RulesError::Invalid {
+                file: file.to_path_buf(),
+                pos,
+                message,
+            }
+        };
         let (rules, templates, policy, prefix) = match positions.top_level() {
             TopLevel::Empty => return Err(err(None, "rules file is empty".into())),
             TopLevel::Sequence => {

@@ -58,7 +58,14 @@ pub struct ZoneName(pub Zone);
 
 /// Why `name` is not a zone, with the closest zone name when one is near.
 pub fn unknown_zone(name: &str) -> String {
-    let hint = suggest::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()))
+    if name.is_empty() {
+        return "the time zone name is empty: give an IANA name, e.g. `Europe/Oslo` or `UTC`"
+            .to_string();
+    }
+    // Names shorter than three characters are too far from any zone to guess.
+    let hint = (name.len() >= 3)
+        .then(|| suggest::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|z| z.name())))
+        .flatten()
         .or_else(|| {
             // Case slips (`europe/oslo`) are farther than the edit distance allows.
             chrono_tz::TZ_VARIANTS
@@ -143,10 +150,13 @@ impl TryFrom<RawQuietHours> for QuietHours {
 
     fn try_from(raw: RawQuietHours) -> Result<Self, String> {
         if raw.start == raw.end {
-            return Err(format!(
-                "quiet_hours `start` and `end` are both `{}`: the window would be empty or the \
-                 whole day; give two different times",
-                raw.start.0.format("%H:%M")
+            return Err(super::raw::at_key(
+                "end",
+                format!(
+                    "`start` and `end` are both `{}`: the window would be empty or the whole \
+                     day; give two different times",
+                    raw.start.0.format("%H:%M")
+                ),
             ));
         }
         Ok(QuietHours {

@@ -97,9 +97,12 @@ impl TryFrom<RawRule> for Rule {
         }
         let category = match (raw.action.kind, raw.category) {
             (ActionType::Alert, Some(c)) => {
-                return Err(format!(
-                    "rule `{name}`: an `alert` has no category, got `{c}`; categories are for \
-                     `send` actions"
+                return Err(at_key(
+                    "category",
+                    format!(
+                        "rule `{name}`: an `alert` has no category, got `{c}`; categories are \
+                         for `send` actions"
+                    ),
                 ));
             }
             (ActionType::Alert, None) => None,
@@ -110,9 +113,11 @@ impl TryFrom<RawRule> for Rule {
         if let (Some(c), m) = (calendar, mode)
             && m != Suppression::OncePerCalendarDay
         {
-            return Err(format!(
-                "rule `{name}`: `suppression.calendar: {c}` needs mode `once_per_calendar_day`, \
-                 got `{m}`"
+            return Err(at_key(
+                "suppression.calendar",
+                format!(
+                    "rule `{name}`: `calendar: {c}` needs mode `once_per_calendar_day`, got `{m}`"
+                ),
             ));
         }
         Ok(Rule {
@@ -133,6 +138,23 @@ impl TryFrom<RawRule> for Rule {
             pos: None,
         })
     }
+}
+
+/// Marks a validation error as being about `key` of the mapping being validated, so the
+/// error points at that key's value (see [`split_key`]).
+pub(super) fn at_key(key: &str, message: String) -> String {
+    format!("@{key}@ {message}")
+}
+
+/// `(path, key, message)` of an error made by [`at_key`], as the YAML reader reports it
+/// (`rules[0]: @category@ ...`, or `@end@ ...` at the top).
+pub(super) fn split_key(message: &str) -> Option<(&str, &str, &str)> {
+    let (path, rest) = match message.split_once(": @") {
+        Some((path, rest)) => (path, rest),
+        None => ("", message.strip_prefix('@')?),
+    };
+    let (key, rest) = rest.split_once("@ ")?;
+    Some((path, key, rest))
 }
 
 /// Every key a condition node may have; exactly one shape must be used.
