@@ -2,6 +2,7 @@
 //! a decision with its full explanation out. No storage, clock, terminal or file I/O here.
 
 mod eval;
+pub mod guards;
 pub mod quiet;
 mod reason;
 mod trace;
@@ -184,6 +185,8 @@ pub enum ReasonCode {
     Alerted,
     SuppressedOnceEver,
     SuppressedOncePerCalendarDay,
+    SuppressedNoConsent,
+    SuppressedHoldout,
     SuppressedQuietHours,
     /// Allowed, held by quiet hours until `deliver_at`.
     Scheduled,
@@ -212,6 +215,7 @@ names! {
     ReasonCode => { NoMatch = "no_match", Sent = "sent", Alerted = "alerted",
         SuppressedOnceEver = "suppressed_once_ever",
         SuppressedOncePerCalendarDay = "suppressed_once_per_calendar_day",
+        SuppressedNoConsent = "suppressed_no_consent", SuppressedHoldout = "suppressed_holdout",
         SuppressedQuietHours = "suppressed_quiet_hours", Scheduled = "scheduled" },
     DecisionAction => { None = "none", Send = "send", Alert = "alert" }
 }
@@ -280,7 +284,7 @@ pub struct Decision<'r> {
 }
 
 /// Decide one event: first enabled matching rule wins, then its guards in SPEC §7.3's order
-/// (for now: the rule's own suppression, then quiet hours).
+/// (for now: consent, holdout, the rule's own suppression, then quiet hours).
 pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> Decision<'r> {
     let mut trace = trace::evaluate(rules, event, history);
     let Some(win) = trace.winner() else {
@@ -300,6 +304,27 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
         };
     };
     let rule = &rules.rules[win.rule];
+    trace.guards = guards::before_suppression(rules, rule, event);
+    if let Some(stop) = trace.guards.iter().find(|g| !g.passed()) {
+        let reason_code = match stop {
+            guards::GuardTrace::Consent { .. } => ReasonCode::SuppressedNoConsent,
+            guards::GuardTrace::Holdout { .. } => ReasonCode::SuppressedHoldout,
+        };
+        let reason = format!("{} matched; stopped by {}: {stop}", rule.name, stop.name());
+        return Decision {
+            verdict: Verdict {
+                matched_rule: Some(rule.name.clone()),
+                action_type: rule.action.kind.into(),
+                template_name: Some(rule.action.template.clone()),
+                channel: Some(rule.action.channel),
+                outcome: Outcome::Suppress,
+                reason,
+                reason_code,
+                deliver_at: None,
+            },
+            trace,
+        };
+    }
     let zone = &history.zone;
     let window = Window::for_mode(rule.suppression, rule.calendar, event, zone.zone);
     let earlier = match rule.suppression {
@@ -381,6 +406,8 @@ fn quiet_guard(
 
 pub use crate::fmt::fmt_hours;
 
+#[cfg(test)]
+mod guard_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -15,6 +15,8 @@ pub struct Trace<'r> {
     /// Every rule in file order (disabled ones marked so).
     pub rules: Vec<RuleTrace<'r>>,
     pub suppression: Option<SuppressionTrace<'r>>,
+    /// Consent and holdout, in order, as far as a send got through them.
+    pub guards: Vec<super::guards::GuardTrace>,
     /// The zone the decision used, when it used one (a local calendar, quiet hours).
     pub zone: Option<ResolvedZone>,
     /// The quiet-hours guard, when the file has quiet hours and a send reached it.
@@ -146,6 +148,7 @@ pub(super) fn evaluate<'r>(rules: &'r RuleSet, event: &Event, history: &History<
     Trace {
         rules: traces,
         suppression: None,
+        guards: Vec::new(),
         zone: None,
         quiet: None,
     }

@@ -3,6 +3,7 @@
 //! `suppression.calendar`). Each value validates while deserializing, so an error carries the
 //! position of the value itself.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::NaiveTime;
@@ -13,11 +14,15 @@ use crate::engine::quiet::{QuietHours, QuietMode};
 use crate::engine::zone::Zone;
 use crate::yaml::suggest;
 
-/// What every rule shares: the zone of users whose zone is unknown, and quiet hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What every rule shares: the zone of users whose zone is unknown, quiet hours, consent
+/// per category and the holdout group.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     pub timezone: Zone,
     pub quiet_hours: Option<QuietHours>,
+    /// Category -> the trait (`user_traits.NAME`, by NAME) that must be exactly `true`.
+    pub consent: BTreeMap<Category, ConsentTrait>,
+    pub holdout: Option<Holdout>,
 }
 
 impl Default for Policy {
@@ -25,12 +30,102 @@ impl Default for Policy {
         Policy {
             timezone: Zone::UTC,
             quiet_hours: None,
+            consent: BTreeMap::new(),
+            holdout: None,
         }
     }
 }
 
+/// The trait a consent category reads, written `user_traits.NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentTrait(pub String);
+
+impl fmt::Display for ConsentTrait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "user_traits.{}", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ConsentTrait {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ConsentTrait;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a trait path, `user_traits.NAME`")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<ConsentTrait, E> {
+                match s.strip_prefix("user_traits.") {
+                    Some(name) if !name.is_empty() && !name.contains('.') => {
+                        super::name::check_name("trait name", name)
+                            .map(|()| ConsentTrait(name.to_string()))
+                            .map_err(E::custom)
+                    }
+                    _ => Err(E::custom(format!(
+                        "consent is read from a trait: write `user_traits.NAME`, got `{}`",
+                        super::name::show(s)
+                    ))),
+                }
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A global control group of marketing sends: users whose bucket is below `percent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holdout {
+    pub percent: u8,
+    pub salt: String,
+}
+
+impl Holdout {
+    /// The user's bucket, 0..100: `fnv1a64(salt + ":" + user_id) % 100` (SPEC §7.3).
+    pub fn bucket(&self, user_id: &str) -> u8 {
+        let key = format!("{}:{user_id}", self.salt);
+        u8::try_from(fnv1a64(key.as_bytes()) % 100).expect("below 100")
+    }
+}
+
+/// FNV-1a, 64-bit.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHoldout {
+    percent: u64,
+    salt: String,
+}
+
+impl TryFrom<RawHoldout> for Holdout {
+    type Error = String;
+
+    fn try_from(raw: RawHoldout) -> Result<Self, String> {
+        match u8::try_from(raw.percent) {
+            Ok(percent) if percent <= 100 => Ok(Holdout {
+                percent,
+                salt: raw.salt,
+            }),
+            _ => Err(super::raw::at_key(
+                "percent",
+                format!("`percent` is 0..100, got {}", raw.percent),
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Holdout {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::raw::via_map::<D, RawHoldout, Holdout>(d, "a holdout mapping")
+    }
+}
+
 /// What a send is about: consent, caps and quiet hours apply by category. Alerts have none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Marketing,
@@ -194,6 +289,19 @@ mod tests {
             let e = parse_clock(bad).unwrap_err();
             assert!(e.contains("not a time of day"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn fnv1a64_matches_the_reference_vectors() {
+        // From the FNV reference (draft-eastlake-fnv): "", "a", "foobar".
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
+        let h = Holdout {
+            percent: 10,
+            salt: "2025-q4".into(),
+        };
+        assert_eq!(u64::from(h.bucket("u1")), fnv1a64(b"2025-q4:u1") % 100);
     }
 
     #[test]

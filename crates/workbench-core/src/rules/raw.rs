@@ -13,7 +13,7 @@ use super::condition::{
     Condition, FieldPath, FieldTest, MAX_CONDITION_DEPTH, Operator, PriorEventTest,
 };
 use super::name::{EventType, RuleName, TemplateName};
-use super::policy::{CalendarBasis, Category, Policy, ZoneName};
+use super::policy::{CalendarBasis, Category, ConsentTrait, Holdout, Policy, ZoneName};
 use super::{Action, ActionType, Channel, Rule, Suppression};
 use crate::engine::quiet::QuietHours;
 
@@ -27,6 +27,10 @@ pub struct RawFile {
     timezone: Option<ZoneName>,
     #[serde(default)]
     quiet_hours: Option<QuietHours>,
+    #[serde(default)]
+    consent: BTreeMap<Category, ConsentTrait>,
+    #[serde(default)]
+    holdout: Option<Holdout>,
 }
 
 impl RawFile {
@@ -35,6 +39,8 @@ impl RawFile {
         let policy = Policy {
             timezone: self.timezone.map_or(Policy::default().timezone, |z| z.0),
             quiet_hours: self.quiet_hours,
+            consent: self.consent,
+            holdout: self.holdout,
         };
         (self.rules, templates, policy)
     }

@@ -389,6 +389,7 @@ rules:
                 end: hm(8, 0),
                 mode: QuietMode::Hold,
             }),
+            ..Policy::default()
         }
     );
     let fields = |i: usize| {
@@ -585,6 +586,42 @@ fn cross_key_errors_point_at_the_key_that_breaks_the_mapping() {
             format!("{ONE}    suppression:\n      calendar: utc\n"),
             "r.yaml:6:17: rules[0].suppression.calendar: rule `a`: `calendar: utc` needs mode \
              `once_per_calendar_day`, got `none`",
+        ),
+    ];
+    for (src, want) in &cases {
+        assert_eq!(&err(src), want, "{src}");
+    }
+}
+
+#[test]
+fn consent_and_holdout_load_strictly() {
+    let ok = load(&format!(
+        "{ONE}consent: {{marketing: user_traits.marketing_opt_in}}\nholdout: {{percent: 10, salt: \"2025-q4\"}}\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        ok.policy.consent[&Category::Marketing].to_string(),
+        "user_traits.marketing_opt_in"
+    );
+    assert_eq!(ok.policy.holdout.as_ref().unwrap().percent, 10);
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!("{ONE}holdout: {{percent: 101, salt: s}}\n"),
+            "r.yaml:5:20: holdout.percent: `percent` is 0..100, got 101",
+        ),
+        (
+            format!("{ONE}holdout: {{percent: 10}}\n"),
+            "r.yaml:5:10: holdout: missing field `salt`",
+        ),
+        (
+            format!("{ONE}consent: {{marketing: marketing_opt_in}}\n"),
+            "r.yaml:5:22: consent.marketing: consent is read from a trait: write \
+             `user_traits.NAME`, got `marketing_opt_in`",
+        ),
+        (
+            format!("{ONE}consent: {{promo: user_traits.x}}\n"),
+            "r.yaml:5:11: consent: unknown variant `promo`, expected `marketing` or \
+             `transactional`",
         ),
     ];
     for (src, want) in &cases {
