@@ -160,9 +160,9 @@ fn traits(rng: &mut fastrand::Rng, u: usize) -> Value {
         "risk_segment": SEGMENTS[(u / 7) % 3],
     });
     // Three users in four carry their zone; a few carry a name that is not one.
-    if u % 101 == 0 {
+    if u.is_multiple_of(101) {
         t["timezone"] = json!("Mars/Base");
-    } else if u % 4 != 0 {
+    } else if !u.is_multiple_of(4) {
         t["timezone"] = json!(ZONES[u % COUNTRIES.len()][(u / 5) % 2]);
     }
     if rng.u32(0..100) < 3 {

@@ -51,7 +51,7 @@ fn decide_fresh<'r>(r: &'r RuleSet, e: &Event) -> Decision<'r> {
 
 /// A user whose holdout bucket (salt `2025-q4`) is below / not below `percent`.
 fn user_in(percent: u64, inside: bool) -> String {
-    (0..)
+    (0..10_000)
         .map(|i| format!("u{i}"))
         .find(|u| (fnv1a64(format!("2025-q4:{u}").as_bytes()) % 100 < percent) == inside)
         .unwrap()

@@ -112,7 +112,7 @@ impl TryFrom<RawHoldout> for Holdout {
             }),
             _ => Err(super::raw::at_key(
                 "percent",
-                format!("`percent` is 0..100, got {}", raw.percent),
+                &format!("`percent` is 0..100, got {}", raw.percent),
             )),
         }
     }
@@ -247,7 +247,7 @@ impl TryFrom<RawQuietHours> for QuietHours {
         if raw.start == raw.end {
             return Err(super::raw::at_key(
                 "end",
-                format!(
+                &format!(
                     "`start` and `end` are both `{}`: the window would be empty or the whole \
                      day; give two different times",
                     raw.start.0.format("%H:%M")

@@ -105,7 +105,7 @@ impl TryFrom<RawRule> for Rule {
             (ActionType::Alert, Some(c)) => {
                 return Err(at_key(
                     "category",
-                    format!(
+                    &format!(
                         "rule `{name}`: an `alert` has no category, got `{c}`; categories are \
                          for `send` actions"
                     ),
@@ -121,7 +121,7 @@ impl TryFrom<RawRule> for Rule {
         {
             return Err(at_key(
                 "suppression.calendar",
-                format!(
+                &format!(
                     "rule `{name}`: `calendar: {c}` needs mode `once_per_calendar_day`, got `{m}`"
                 ),
             ));
@@ -148,7 +148,7 @@ impl TryFrom<RawRule> for Rule {
 
 /// Marks a validation error as being about `key` of the mapping being validated, so the
 /// error points at that key's value (see [`split_key`]).
-pub(super) fn at_key(key: &str, message: String) -> String {
+pub(super) fn at_key(key: &str, message: &str) -> String {
     format!("@{key}@ {message}")
 }
 
