@@ -221,11 +221,16 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
         let event_id = tx.insert_event(event, received_at)?;
         let history = history(&mut tx, rules, event, event_id)?;
         let decision = engine::decide(rules, event, &history);
+        let category = decision
+            .trace
+            .winner()
+            .and_then(|w| rules.rules[w.rule].category);
         tx.record(&DecisionRecord {
             event_id,
             event,
             verdict: &decision.verdict,
             decided_at: received_at,
+            category,
         })?;
         let durability = tx.commit()?;
         Ok((event_id, decision, durability))
@@ -333,6 +338,10 @@ fn history<'r, T: StoreTx>(
     for (t, w) in lookups.deliveries {
         let found = tx.find_delivery(user, t, w, event_id)?;
         history.deliveries.push((t, w, found));
+    }
+    for (c, w) in lookups.caps {
+        let found = tx.cap_deliveries(user, &rules.policy.frequency_caps[c], w, event_id)?;
+        history.caps.push((c, w, found));
     }
     Ok(history)
 }

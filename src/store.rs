@@ -17,7 +17,7 @@ use crate::engine::{
 };
 use crate::event::Event;
 use crate::pipeline::DeliveryStatus;
-use crate::rules::Channel;
+use crate::rules::{Cap, Category, Channel};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -129,6 +129,16 @@ pub trait StoreTx {
         before: i64,
     ) -> Result<Option<Delivery>, StoreError>;
 
+    /// The user's deliveries that `cap` counts inside `window`, before event `before`, at
+    /// most `cap.max` of them, earliest first.
+    fn cap_deliveries(
+        &mut self,
+        user_id: &str,
+        cap: &Cap,
+        window: Window,
+        before: i64,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
     /// Write the decision and, by outcome, its send request or suppression.
     fn record(&mut self, rec: &DecisionRecord<'_>) -> Result<(), StoreError>;
 
@@ -172,6 +182,18 @@ pub fn window_micros(window: Window) -> (i64, i64) {
     (start.map_or(i64::MIN, micros), end.map_or(i64::MAX, micros))
 }
 
+/// A cap's categories and channels as `,a,b,` lists, matched with `instr`/`strpos` so one
+/// prepared statement serves every cap; `None` categories means every category.
+pub(crate) fn cap_lists(cap: &Cap) -> (Option<String>, String) {
+    let list = |items: Vec<&str>| format!(",{},", items.join(","));
+    (
+        cap.categories
+            .as_ref()
+            .map(|cs| list(cs.iter().map(|c| c.as_str()).collect())),
+        list(cap.channels.iter().map(|c| c.as_str()).collect()),
+    )
+}
+
 /// What the pipeline writes for a decided event.
 #[derive(Debug, Clone, Copy)]
 pub struct DecisionRecord<'a> {
@@ -179,6 +201,8 @@ pub struct DecisionRecord<'a> {
     pub event: &'a Event,
     pub verdict: &'a Verdict,
     pub decided_at: DateTime<Utc>,
+    /// The winning rule's category (caps count by it); `None` for alerts and no match.
+    pub category: Option<Category>,
 }
 
 /// A stored send request, as needed to write its message again.
@@ -211,6 +235,7 @@ pub(crate) struct RecordRows<'a> {
     pub decided_at: String,
     pub deliver_at: Option<String>,
     pub deliver_us: Option<i64>,
+    pub category: Option<&'static str>,
     pub also: AlsoWrite<'a>,
 }
 
@@ -259,6 +284,7 @@ impl<'a> RecordRows<'a> {
             decided_at: crate::event::format_ts(rec.decided_at),
             deliver_at: v.deliver_at.map(crate::event::format_ts),
             deliver_us: v.deliver_at.map(micros),
+            category: rec.category.map(Category::as_str),
             also,
         }
     }

@@ -176,6 +176,20 @@ pub const MIGRATIONS: &[Migration] = &[
         CREATE INDEX ix_send_requests_due ON send_requests (deliver_us, id) WHERE NOT claimed;
         ",
     },
+    // 5: frequency caps (SPEC §7.3 row 4) count a user's deliveries of some categories and
+    // channels in a window: each send request keeps its rule's category (alerts have none),
+    // and a user's deliveries are found by time in one range scan. Older rows have no category
+    // and count for no cap.
+    Migration {
+        sqlite: "
+        ALTER TABLE send_requests ADD COLUMN category TEXT;
+        CREATE INDEX ix_send_requests_user_time ON send_requests (user_id, event_us);
+        ",
+        postgres: "
+        ALTER TABLE send_requests ADD COLUMN category TEXT;
+        CREATE INDEX ix_send_requests_user_time ON send_requests (user_id, event_us);
+        ",
+    },
 ];
 
 /// The version whose migration adds `events.timezone`, which existing events get from their

@@ -13,10 +13,11 @@ use statements::Statements;
 use super::migrations::{EVENT_US_VERSION, MIGRATIONS, TIMEZONE_VERSION, zone_in_extra};
 use super::{
     AlsoWrite, AuditEntry, AuditRow, DecisionRecord, Durability, RecordRows, Recorded, SendRequest,
-    SendRow, Store, StoreError, StoreTx, micros, parse_ts, window_micros,
+    SendRow, Store, StoreError, StoreTx, cap_lists, micros, parse_ts, window_micros,
 };
 use crate::engine::{Delivery, PriorEvent, Window, Zone, own_zone};
 use crate::event::{Event, Traits, format_ts};
+use crate::rules::Cap;
 
 /// Serialises schema migrations of instances starting together.
 const MIGRATION_LOCK: i64 = 0x776f_726b_6265_6e63;
@@ -442,6 +443,37 @@ impl StoreTx for PgTx<'_> {
         .transpose()
     }
 
+    fn cap_deliveries(
+        &mut self,
+        user_id: &str,
+        cap: &Cap,
+        window: Window,
+        before: i64,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let (from, to) = window_micros(window);
+        let (categories, channels) = cap_lists(cap);
+        let rows = self.tx.query(
+            &self.stmts.cap_deliveries,
+            &[
+                &user_id,
+                &from,
+                &to,
+                &before,
+                &categories,
+                &channels,
+                &i64::from(cap.max),
+            ],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(Delivery {
+                    event_id: r.get(0),
+                    event_timestamp: parse_ts(r.get::<_, &str>(1))?,
+                })
+            })
+            .collect()
+    }
+
     fn record(&mut self, rec: &DecisionRecord<'_>) -> Result<(), StoreError> {
         let r = RecordRows::new(rec);
         self.tx.execute(
@@ -482,6 +514,7 @@ impl StoreTx for PgTx<'_> {
                         &r.event_us,
                         &r.deliver_at,
                         &r.deliver_us,
+                        &r.category,
                     ],
                 )?;
             }

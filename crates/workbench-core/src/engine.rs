@@ -95,6 +95,8 @@ impl Serialize for Window {
 pub struct Lookups<'r> {
     pub prior_types: &'r [String],
     pub deliveries: Vec<(&'r str, Window)>,
+    /// Frequency caps to count: the cap (by index) and this event's window for it.
+    pub caps: Vec<(usize, Window)>,
 }
 
 /// The answers to [`Lookups`], in the same order, and the zone the event is decided in.
@@ -102,6 +104,8 @@ pub struct Lookups<'r> {
 pub struct History<'r> {
     pub priors: Vec<(&'r str, Option<PriorEvent>)>,
     pub deliveries: Vec<(&'r str, Window, Option<Delivery>)>,
+    /// Per cap: the user's earlier deliveries it counts in its window (at most `max`).
+    pub caps: Vec<(usize, Window, Vec<Delivery>)>,
     pub zone: ResolvedZone,
 }
 
@@ -156,6 +160,7 @@ pub fn lookups<'r>(rules: &'r RuleSet, event: &Event, zone: Zone) -> Lookups<'r>
         None => Lookups {
             prior_types: &[],
             deliveries: Vec::new(),
+            caps: Vec::new(),
         },
         Some(plan) => Lookups {
             prior_types: &plan.prior_types,
@@ -163,6 +168,21 @@ pub fn lookups<'r>(rules: &'r RuleSet, event: &Event, zone: Zone) -> Lookups<'r>
                 .deliveries
                 .iter()
                 .map(|(t, mode, cal)| (&**t, Window::for_mode(*mode, *cal, event, zone)))
+                .collect(),
+            caps: plan
+                .caps
+                .iter()
+                .map(|&c| {
+                    let cap = &rules.policy.frequency_caps[c];
+                    let z = match cap.calendar {
+                        CalendarBasis::User => zone,
+                        CalendarBasis::Utc => Zone::UTC,
+                    };
+                    (
+                        c,
+                        Window::Calendar(z.window(cap.window, event.event_timestamp)),
+                    )
+                })
                 .collect(),
         },
     }
@@ -187,6 +207,7 @@ pub enum ReasonCode {
     SuppressedOncePerCalendarDay,
     SuppressedNoConsent,
     SuppressedHoldout,
+    SuppressedFrequencyCap,
     SuppressedQuietHours,
     /// Allowed, held by quiet hours until `deliver_at`.
     Scheduled,
@@ -216,6 +237,7 @@ names! {
         SuppressedOnceEver = "suppressed_once_ever",
         SuppressedOncePerCalendarDay = "suppressed_once_per_calendar_day",
         SuppressedNoConsent = "suppressed_no_consent", SuppressedHoldout = "suppressed_holdout",
+        SuppressedFrequencyCap = "suppressed_frequency_cap",
         SuppressedQuietHours = "suppressed_quiet_hours", Scheduled = "scheduled" },
     DecisionAction => { None = "none", Send = "send", Alert = "alert" }
 }
@@ -338,10 +360,17 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
         earlier,
     };
     let mut deliver_at = None;
+    if earlier.is_none() && rule.action.kind == ActionType::Send {
+        trace.caps = guards::caps(rules, rule, history);
+    }
+    let capped = trace.caps.iter().find(|c| c.stopped()).cloned();
     let (outcome, reason_code) = match (earlier, rule.suppression, rule.action.kind) {
         (Some(_), Suppression::OnceEver, _) => (Outcome::Suppress, ReasonCode::SuppressedOnceEver),
         (Some(_), _, _) => (Outcome::Suppress, ReasonCode::SuppressedOncePerCalendarDay),
         (None, _, ActionType::Alert) => (Outcome::Alert, ReasonCode::Alerted),
+        (None, _, ActionType::Send) if capped.is_some() => {
+            (Outcome::Suppress, ReasonCode::SuppressedFrequencyCap)
+        }
         (None, _, ActionType::Send) => {
             let quiet = quiet_guard(rules, rule, event, zone.zone);
             trace.quiet = quiet;
@@ -363,7 +392,10 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
         trace.zone = Some(zone.clone());
     }
     trace.suppression = Some(suppression);
-    let reason = reason::matched(rule, &trace, outcome);
+    let reason = match capped {
+        Some(c) => format!("{} matched; {c}", rule.name),
+        None => reason::matched(rule, &trace, outcome),
+    };
     Decision {
         verdict: Verdict {
             matched_rule: Some(rule.name.clone()),

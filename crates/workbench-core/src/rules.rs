@@ -1,5 +1,6 @@
 //! Validated rules: the `RuleSet` the engine evaluates, and loading one from YAML strictly.
 
+pub mod caps;
 pub mod condition;
 pub mod name;
 pub mod policy;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use caps::Cap;
 pub use condition::{
     Condition, FieldPath, FieldTest, MAX_CONDITION_DEPTH, Operator, PriorEventTest, Root,
 };
@@ -93,6 +95,8 @@ pub struct TriggerPlan {
     pub deliveries: Vec<(Arc<str>, Suppression, CalendarBasis)>,
     /// Whether some rule of this trigger needs the user's zone (a local calendar, quiet hours).
     pub needs_zone: bool,
+    /// The frequency caps (indexes into `policy.frequency_caps`) some send of it counts for.
+    pub caps: Vec<usize>,
 }
 
 impl RuleSet {
@@ -135,6 +139,12 @@ impl RuleSet {
             // A send's reason names its local time against quiet hours, exempt or not.
             plan.needs_zone |= rule.uses_zone(&policy)
                 || (policy.quiet_hours.is_some() && rule.action.kind == ActionType::Send);
+            for (c, cap) in policy.frequency_caps.iter().enumerate() {
+                if cap.covers_rule(rule) && !plan.caps.contains(&c) {
+                    plan.caps.push(c);
+                    plan.needs_zone |= cap.calendar == CalendarBasis::User;
+                }
+            }
         }
         drop((priors, deliveries));
         RuleSet {
@@ -207,6 +217,22 @@ impl RuleSet {
                 ));
             }
         }
+        let mut caps: HashMap<&str, usize> = HashMap::new();
+        for (i, cap) in policy.frequency_caps.iter().enumerate() {
+            if let Some(first) = caps.insert(&cap.name, i) {
+                let at = positions.get(&format!("frequency_caps[{i}].name"));
+                let first = positions
+                    .get(&format!("frequency_caps[{first}].name"))
+                    .map_or("defined earlier".to_string(), |p| {
+                        format!("first defined at line {}", p.line)
+                    });
+                return Err(err(
+                    at,
+                    format!("duplicate frequency cap name `{}`: {first}", cap.name),
+                ));
+            }
+        }
+        drop(caps);
         Ok(RuleSet::with_policy(rules, templates, policy))
     }
 

@@ -10,6 +10,7 @@ pub(super) struct Statements {
     pub(super) latest_zone: Statement,
     pub(super) latest_prior: Statement,
     pub(super) find_delivery: Statement,
+    pub(super) cap_deliveries: Statement,
     pub(super) insert_decision: Statement,
     pub(super) insert_send: Statement,
     pub(super) insert_suppression: Statement,
@@ -50,6 +51,14 @@ impl Statements {
                    AND event_us >= $3 AND event_us < $4 AND event_id < $5
                  ORDER BY id LIMIT 1",
             )?,
+            cap_deliveries: c.prepare(
+                "SELECT event_id, event_timestamp FROM send_requests
+                 WHERE user_id = $1 AND event_us >= $2 AND event_us < $3 AND event_id < $4
+                   AND category IS NOT NULL
+                   AND ($5::TEXT IS NULL OR strpos($5, ',' || category || ',') > 0)
+                   AND strpos($6, ',' || channel || ',') > 0
+                 ORDER BY event_us, event_id LIMIT $7",
+            )?,
             insert_decision: c.prepare(
                 "INSERT INTO decisions (id, user_id, event_id, event_type, event_timestamp,
                     matched_rule, action_type, outcome, reason, reason_code, template_name,
@@ -59,8 +68,9 @@ impl Statements {
             insert_send: c.prepare(
                 "INSERT INTO send_requests (id, user_id, event_id, event_timestamp,
                     template_name, channel, reason, created_at, outbox, event_us, deliver_at,
-                    deliver_us, claimed)
-                 VALUES ($2, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11::BIGINT IS NULL)",
+                    deliver_us, claimed, category)
+                 VALUES ($2, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11::BIGINT IS NULL,
+                    $12)",
             )?,
             insert_suppression: c.prepare(
                 "INSERT INTO suppressions (id, user_id, event_id, template_name,

@@ -6,8 +6,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{Batch, load_event};
 use crate::engine::{Delivery, PriorEvent, Window, Zone, own_zone};
 use crate::event::{Event, format_ts};
+use crate::rules::Cap;
 use crate::store::{
-    AlsoWrite, DecisionRecord, Durability, RecordRows, StoreError, StoreTx, parse_ts, window_micros,
+    AlsoWrite, DecisionRecord, Durability, RecordRows, StoreError, StoreTx, cap_lists, parse_ts,
+    window_micros,
 };
 
 pub struct SqliteTx<'a> {
@@ -161,6 +163,40 @@ impl StoreTx for SqliteTx<'_> {
         .transpose()
     }
 
+    fn cap_deliveries(
+        &mut self,
+        user_id: &str,
+        cap: &Cap,
+        window: Window,
+        before: i64,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let (from, to) = window_micros(window);
+        let (categories, channels) = cap_lists(cap);
+        let rows: Vec<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT event_id, event_timestamp FROM send_requests
+                 WHERE user_id = ?1 AND event_us >= ?2 AND event_us < ?3 AND event_id < ?4
+                   AND category IS NOT NULL
+                   AND (?5 IS NULL OR instr(?5, ',' || category || ',') > 0)
+                   AND instr(?6, ',' || channel || ',') > 0
+                 ORDER BY event_us, event_id LIMIT ?7",
+            )?
+            .query_map(
+                params![user_id, from, to, before, categories, channels, cap.max],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(event_id, ts)| {
+                Ok(Delivery {
+                    event_id,
+                    event_timestamp: parse_ts(&ts)?,
+                })
+            })
+            .collect()
+    }
+
     fn record(&mut self, rec: &DecisionRecord<'_>) -> Result<(), StoreError> {
         let r = RecordRows::new(rec);
         self.conn
@@ -195,8 +231,9 @@ impl StoreTx for SqliteTx<'_> {
                     .prepare_cached(
                         "INSERT INTO send_requests (id, user_id, event_id, event_timestamp,
                             template_name, channel, reason, created_at, outbox, event_us,
-                            deliver_at, deliver_us, claimed)
-                         VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11 IS NULL)",
+                            deliver_at, deliver_us, claimed, category)
+                         VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11 IS NULL,
+                            ?12)",
                     )?
                     .execute(params![
                         r.user_id,
@@ -209,7 +246,8 @@ impl StoreTx for SqliteTx<'_> {
                         self.outbox,
                         r.event_us,
                         r.deliver_at,
-                        r.deliver_us
+                        r.deliver_us,
+                        r.category
                     ])?;
             }
             AlsoWrite::Suppression { template } => {

@@ -176,3 +176,137 @@ fn consent_comes_first_then_holdout_then_the_rules_suppression() {
     );
     assert_eq!(d.verdict.reason_code, ReasonCode::SuppressedOnceEver);
 }
+
+const CAPPED: &str = r#"
+timezone: Europe/Oslo
+frequency_caps:
+  - name: marketing_per_day
+    max: 2
+    window: calendar_day
+    categories: [marketing]
+  - name: sms_per_week
+    max: 1
+    window: calendar_week
+    calendar: utc
+    channels: [sms]
+rules:
+  - name: promo
+    trigger: {event_type: tick}
+    action: {type: send, template_name: PROMO, delivery_method: email}
+  - name: nudge
+    trigger: {event_type: nudge}
+    action: {type: send, template_name: NUDGE, delivery_method: sms}
+  - name: receipt
+    trigger: {event_type: paid}
+    category: transactional
+    action: {type: send, template_name: RECEIPT, delivery_method: email}
+  - name: cx
+    trigger: {event_type: risk}
+    action: {type: alert, template_name: CX, delivery_method: internal}
+"#;
+
+fn capped() -> RuleSet {
+    RuleSet::from_yaml(Path::new("r.yaml"), CAPPED).unwrap()
+}
+
+/// Decide with every cap lookup answered by `found` (filtered to the cap's window).
+fn decide_capped<'r>(r: &'r RuleSet, e: &Event, found: &[Delivery]) -> Decision<'r> {
+    let zone = resolve_zone(r, e, None);
+    let l = lookups(r, e, zone.zone);
+    let caps = l
+        .caps
+        .iter()
+        .map(|(c, w)| {
+            let (from, to) = w.range();
+            let max = r.policy.frequency_caps[*c].max as usize;
+            let hits: Vec<Delivery> = found
+                .iter()
+                .filter(|d| {
+                    from.is_none_or(|f| d.event_timestamp >= f)
+                        && to.is_none_or(|t| d.event_timestamp < t)
+                })
+                .take(max)
+                .copied()
+                .collect();
+            (*c, *w, hits)
+        })
+        .collect();
+    let history = History {
+        caps,
+        zone,
+        ..History::default()
+    };
+    decide(r, e, &history)
+}
+
+fn sent(id: i64, ts: &str) -> Delivery {
+    Delivery {
+        event_id: id,
+        event_timestamp: ts.parse().unwrap(),
+    }
+}
+
+#[test]
+fn a_cap_stops_the_send_that_would_exceed_it_in_the_users_day() {
+    let r = capped();
+    let mut e = ev("u1", "tick", &json!({}));
+    e.event_timestamp = "2025-10-10T21:30:00Z".parse().unwrap(); // 23:30 in Oslo
+    let two = [
+        sent(3, "2025-10-09T22:30:00Z"),
+        sent(5, "2025-10-10T08:00:00Z"),
+    ];
+    let d = decide_capped(&r, &e, &two);
+    assert_eq!(
+        (d.verdict.outcome, d.verdict.reason_code),
+        (Outcome::Suppress, ReasonCode::SuppressedFrequencyCap)
+    );
+    assert_eq!(
+        d.verdict.reason,
+        "promo matched; capped by marketing_per_day: 2 of max 2 in 2025-10-10 (Europe/Oslo), \
+         events 3, 5"
+    );
+    // 22:30Z on the 9th is 00:30 on the 10th in Oslo, but 21:30Z on the 9th is the 9th.
+    let one = [
+        sent(3, "2025-10-09T21:30:00Z"),
+        sent(5, "2025-10-10T08:00:00Z"),
+    ];
+    let d = decide_capped(&r, &e, &one);
+    assert_eq!(d.verdict.reason_code, ReasonCode::Sent);
+    assert!(!d.trace.caps[0].stopped());
+    // Transactional sends and alerts are not covered by a marketing cap.
+    let mut paid = ev("u1", "paid", &json!({}));
+    paid.event_timestamp = e.event_timestamp;
+    assert_eq!(
+        decide_capped(&r, &paid, &two).verdict.reason_code,
+        ReasonCode::Sent
+    );
+    let mut risk = ev("u1", "risk", &json!({}));
+    risk.event_timestamp = e.event_timestamp;
+    assert_eq!(
+        decide_capped(&r, &risk, &two).verdict.reason_code,
+        ReasonCode::Alerted
+    );
+}
+
+#[test]
+fn each_cap_covers_its_channels_in_its_own_calendar() {
+    let r = capped();
+    let mut e = ev("u1", "nudge", &json!({}));
+    e.event_timestamp = "2025-10-12T23:30:00Z".parse().unwrap(); // a Sunday in UTC
+    // Monday 2025-10-06 is the UTC week's first day: one SMS that week caps it.
+    let d = decide_capped(&r, &e, &[sent(9, "2025-10-06T00:00:00Z")]);
+    assert_eq!(d.verdict.reason_code, ReasonCode::SuppressedFrequencyCap);
+    assert!(
+        d.verdict
+            .reason
+            .ends_with("capped by sms_per_week: 1 of max 1 in week of 2025-10-06 (UTC), event 9"),
+        "{}",
+        d.verdict.reason
+    );
+    // The email promo is not an SMS: only the daily marketing cap covers it.
+    let mut promo = ev("u1", "tick", &json!({}));
+    promo.event_timestamp = e.event_timestamp;
+    let d = decide_capped(&r, &promo, &[sent(9, "2025-10-06T00:00:00Z")]);
+    assert_eq!(d.verdict.reason_code, ReasonCode::Sent);
+    assert_eq!(d.trace.caps.len(), 1);
+}

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde_json::Value;
 
+use super::{Delivery, History, Window};
 use crate::event::Event;
 use crate::rules::policy::{ConsentTrait, Holdout};
 use crate::rules::{ActionType, Category, Rule, RuleSet};
@@ -108,4 +109,58 @@ fn holdout(h: &Holdout, user_id: &str) -> GuardTrace {
         bucket,
         passed: bucket >= h.percent,
     }
+}
+
+/// A frequency cap as it stood for a send: its window in the zone used and the earlier
+/// deliveries it counted there (at most `max`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapTrace {
+    pub name: std::sync::Arc<str>,
+    pub max: u32,
+    pub window: Window,
+    pub found: Vec<Delivery>,
+}
+
+impl CapTrace {
+    pub fn stopped(&self) -> bool {
+        self.found.len() >= usize::try_from(self.max).unwrap_or(usize::MAX)
+    }
+}
+
+impl fmt::Display for CapTrace {
+    /// `capped by marketing_per_day: 2 of max 2 on 2025-10-10 (Europe/Oslo), events 3, 5`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<String> = self.found.iter().map(|d| d.event_id.to_string()).collect();
+        let verb = if self.stopped() { "capped" } else { "under" };
+        write!(
+            f,
+            "{verb} by {}: {} of max {} in {}",
+            self.name,
+            self.found.len(),
+            self.max,
+            self.window
+        )?;
+        match ids.len() {
+            0 => Ok(()),
+            1 => write!(f, ", event {}", ids[0]),
+            _ => write!(f, ", events {}", ids.join(", ")),
+        }
+    }
+}
+
+/// The caps covering a send of `rule`, with what the history found for each.
+pub fn caps(rules: &RuleSet, rule: &Rule, history: &History<'_>) -> Vec<CapTrace> {
+    history
+        .caps
+        .iter()
+        .filter_map(|(i, window, found)| {
+            let cap = rules.policy.frequency_caps.get(*i)?;
+            cap.covers_rule(rule).then(|| CapTrace {
+                name: cap.name.clone(),
+                max: cap.max,
+                window: *window,
+                found: found.clone(),
+            })
+        })
+        .collect()
 }

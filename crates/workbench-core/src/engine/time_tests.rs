@@ -79,6 +79,7 @@ fn decide_with<'r>(
                 (*t, *w, hit)
             })
             .collect(),
+        caps: Vec::new(),
         zone,
     };
     decide(r, e, &history)

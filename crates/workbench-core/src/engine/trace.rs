@@ -17,6 +17,8 @@ pub struct Trace<'r> {
     pub suppression: Option<SuppressionTrace<'r>>,
     /// Consent and holdout, in order, as far as a send got through them.
     pub guards: Vec<super::guards::GuardTrace>,
+    /// The frequency caps that cover the winning send, after its own suppression passed.
+    pub caps: Vec<super::guards::CapTrace>,
     /// The zone the decision used, when it used one (a local calendar, quiet hours).
     pub zone: Option<ResolvedZone>,
     /// The quiet-hours guard, when the file has quiet hours and a send reached it.
@@ -149,6 +151,7 @@ pub(super) fn evaluate<'r>(rules: &'r RuleSet, event: &Event, history: &History<
         rules: traces,
         suppression: None,
         guards: Vec::new(),
+        caps: Vec::new(),
         zone: None,
         quiet: None,
     }

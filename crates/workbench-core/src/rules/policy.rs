@@ -23,6 +23,7 @@ pub struct Policy {
     /// Category -> the trait (`user_traits.NAME`, by NAME) that must be exactly `true`.
     pub consent: BTreeMap<Category, ConsentTrait>,
     pub holdout: Option<Holdout>,
+    pub frequency_caps: Vec<super::caps::Cap>,
 }
 
 impl Default for Policy {
@@ -32,6 +33,7 @@ impl Default for Policy {
             quiet_hours: None,
             consent: BTreeMap::new(),
             holdout: None,
+            frequency_caps: Vec::new(),
         }
     }
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor, value::MapAccessDeserializer};
 use serde_json::Value;
 
+use super::caps::Cap;
 use super::condition::{
     Condition, FieldPath, FieldTest, MAX_CONDITION_DEPTH, Operator, PriorEventTest,
 };
@@ -31,6 +32,8 @@ pub struct RawFile {
     consent: BTreeMap<Category, ConsentTrait>,
     #[serde(default)]
     holdout: Option<Holdout>,
+    #[serde(default)]
+    frequency_caps: Vec<Cap>,
 }
 
 impl RawFile {
@@ -41,6 +44,7 @@ impl RawFile {
             quiet_hours: self.quiet_hours,
             consent: self.consent,
             holdout: self.holdout,
+            frequency_caps: self.frequency_caps,
         };
         (self.rules, templates, policy)
     }

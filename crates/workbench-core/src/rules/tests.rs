@@ -628,3 +628,48 @@ fn consent_and_holdout_load_strictly() {
         assert_eq!(&err(src), want, "{src}");
     }
 }
+
+#[test]
+fn frequency_caps_load_strictly() {
+    let ok = load(&format!(
+        "{ONE}frequency_caps:\n  - {{name: daily, max: 2, window: calendar_day}}\n"
+    ))
+    .unwrap();
+    let cap = &ok.policy.frequency_caps[0];
+    assert_eq!(
+        (cap.max, cap.calendar, cap.categories.is_none()),
+        (2, CalendarBasis::User, true)
+    );
+    assert_eq!(
+        cap.channels,
+        vec![Channel::Email, Channel::Sms, Channel::Push],
+        "every channel but internal by default"
+    );
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!("{ONE}frequency_caps:\n  - {{name: d, max: 0, window: calendar_day}}\n"),
+            "r.yaml:6:20: frequency_caps[0].max: cap `d`: `max` is at least 1, got 0",
+        ),
+        (
+            format!("{ONE}frequency_caps:\n  - {{name: d, max: 1, window: daily}}\n"),
+            "r.yaml:6:31: frequency_caps[0].window: unknown variant `daily`, expected one of \
+             `calendar_day`, `calendar_week`, `calendar_month`",
+        ),
+        (
+            format!(
+                "{ONE}frequency_caps:\n  - {{name: d, max: 1, window: calendar_day}}\n  - {{name: d, max: 2, window: calendar_week}}\n"
+            ),
+            "r.yaml:7:12: duplicate frequency cap name `d`: first defined at line 6",
+        ),
+        (
+            format!(
+                "{ONE}frequency_caps:\n  - {{name: d, max: 1, window: calendar_day, channels: []}}\n"
+            ),
+            "r.yaml:6:55: frequency_caps[0].channels: cap `d`: `channels` is empty; leave it out \
+             to cap every channel",
+        ),
+    ];
+    for (src, want) in &cases {
+        assert_eq!(&err(src), want, "{src}");
+    }
+}
