@@ -22,6 +22,9 @@ pub struct Config {
     pub messages_path: PathBuf,
     /// Connections (and writer threads) to PostgreSQL.
     pub pool_size: usize,
+    /// The test hook `WORKBENCH_CLOCK_FILE` (environment only; see `serve::clock`): the
+    /// service's "now" is read from this file instead of the system clock.
+    pub clock_file: Option<PathBuf>,
 }
 
 /// Values given on the command line (each optional).
@@ -110,6 +113,9 @@ impl Config {
                     expected: "a number from 1 to 256",
                 },
             )?,
+            clock_file: env(super::clock::CLOCK_FILE_VAR)
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
         })
     }
 }

@@ -3,14 +3,25 @@
 //! raced), committing the events that queued up together as one group before any of them is
 //! answered. PostgreSQL has a pool of writers, one transaction per event, serialised per user
 //! by the store's advisory lock; transient failures are retried.
+//!
+//! The writers are also the scheduler: scheduled sends (held by quiet hours) are claimed and
+//! written when due on the service's clock. Every [`DUE_EVERY`], one writer of the instance
+//! that is between commit groups (idle, or right after committing one) calls
+//! [`Pipeline::deliver_due`]. A claim is one statement of its own, never inside an open
+//! group, so it is durable before its line is written; each due row is claimed by exactly one
+//! store across every instance on the database (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite:
+//! one writer per database file), and a claimed row whose line a crash left unwritten is
+//! written at the next start by `Pipeline::recover`. Sends that fell due while the service was
+//! stopped are claimed by the first look, right after the start.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use tokio::sync::oneshot;
+
+use super::clock::Clock;
 
 use crate::engine::Verdict;
 use crate::event::Event;
@@ -83,6 +94,17 @@ enum Job {
         limit: Option<usize>,
         reply: oneshot::Sender<Result<Vec<AuditEntry>, Unavailable>>,
     },
+    /// `Store::scheduled_counts` at the clock's now (and a check that the database answers).
+    Scheduled {
+        reply: oneshot::Sender<Result<Scheduled, Unavailable>>,
+    },
+}
+
+/// Scheduled sends not yet claimed: how many, and how many of them are due already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scheduled {
+    pub scheduled: u64,
+    pub overdue: u64,
 }
 
 /// How writers work.
@@ -133,10 +155,12 @@ impl Writer {
         pipelines: Vec<Pipeline<S, SharedMessages>>,
         rules: &Arc<RuleSet>,
         mode: Mode,
+        clock: Clock,
     ) -> Writer {
         let (tx, rx) = channel();
         let rx = Arc::new(Mutex::new(rx));
         let health = Health::default();
+        let schedule = Schedule::default();
         let n = pipelines.len();
         let threads = pipelines
             .into_iter()
@@ -151,6 +175,9 @@ impl Writer {
                     mode,
                     health: health.clone(),
                     done: Vec::new(),
+                    clock: clock.clone(),
+                    schedule: schedule.clone(),
+                    due_error: None,
                 };
                 std::thread::Builder::new()
                     .name(format!("writer-{i}"))
@@ -194,6 +221,13 @@ impl WriterHandle {
         rx.await.map_err(|_| stopped())?
     }
 
+    /// The scheduled sends not yet claimed; an error when the database does not answer.
+    pub async fn scheduled(&self) -> Result<Scheduled, Unavailable> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Job::Scheduled { reply })?;
+        rx.await.map_err(|_| stopped())?
+    }
+
     fn send(&self, job: Job) -> Result<(), Unavailable> {
         self.tx.send(job).map_err(|_| stopped())
     }
@@ -209,6 +243,29 @@ type Reply = oneshot::Sender<Result<Decided, Unavailable>>;
 const RETRY_EVERY: Duration = Duration::from_millis(500);
 /// How long a writer sharing the queue waits for a job with the queue's lock held.
 const POLL: Duration = Duration::from_millis(50);
+/// How often an instance looks for scheduled sends that are due.
+pub const DUE_EVERY: Duration = Duration::from_millis(250);
+
+/// When the writers of one instance last looked for due scheduled sends: the first writer
+/// between groups once [`DUE_EVERY`] has passed looks next (never at the same time as another
+/// writer of the instance, which would only find the rows already claimed).
+#[derive(Debug, Clone, Default)]
+struct Schedule(Arc<Mutex<Option<Instant>>>);
+
+impl Schedule {
+    /// Whether it is this caller's turn to look; if so, the period starts again.
+    fn take(&self) -> bool {
+        let mut last = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_some_and(|t| t.elapsed() < DUE_EVERY) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
+    }
+}
 
 /// The next job: waits for one (at most `wait`, when given); with `wait == Some(ZERO)` only
 /// takes one already queued. `Err` when every handle is gone.
@@ -241,18 +298,20 @@ struct Worker<S> {
     mode: Mode,
     health: Health,
     done: Vec<(Reply, Box<Event>, Decided)>,
+    clock: Clock,
+    schedule: Schedule,
+    /// Why the last look for due sends failed, while it fails (said once in the log).
+    due_error: Option<String>,
 }
 
 impl<S: Store> Worker<S> {
     fn run(&mut self, rx: &Mutex<Receiver<Job>>) {
         let mut last_retry = std::time::Instant::now();
         loop {
-            let wait = if self.shared {
-                Some(POLL)
-            } else {
-                self.pipeline.has_backlog().then_some(RETRY_EVERY)
-            };
-            let first = match next(rx, wait) {
+            // Between groups: the time to deliver what is due.
+            self.deliver_due();
+            let wait = if self.shared { POLL } else { DUE_EVERY };
+            let first = match next(rx, Some(wait)) {
                 Ok(Some(j)) => j,
                 Ok(None) => {
                     if last_retry.elapsed() >= RETRY_EVERY {
@@ -300,17 +359,70 @@ impl<S: Store> Worker<S> {
                 let r = with_retries(mode, || store.audit(&user, limit).map_err(Into::into));
                 let _ = reply.send(r.map_err(|e| self.failed(&e)));
             }
+            Job::Scheduled { reply } => {
+                self.commit();
+                let (mode, now) = (self.mode, self.clock.now());
+                let store = &mut self.pipeline.store;
+                let r = with_retries(mode, || store.scheduled_counts(now).map_err(Into::into));
+                let r = r.map(|(scheduled, overdue)| Scheduled { scheduled, overdue });
+                let _ = reply.send(r.map_err(|e| self.failed(&e)));
+            }
         }
     }
 
+    /// Claim and write the scheduled sends due at the clock's now, when it is this writer's
+    /// turn (see [`Schedule`]). Only between groups: a claim inside an open group would be
+    /// rolled back with it.
+    fn deliver_due(&mut self) {
+        if !self.done.is_empty() || !self.schedule.take() {
+            return;
+        }
+        let now = self.clock.now();
+        let result = self
+            .pipeline
+            .deliver_due(&self.rules, now)
+            // Claims are made outside any group, so they are durable at once and `finish`
+            // has nothing to commit; it only writes what a claim could have left pending.
+            .and_then(|ids| self.pipeline.finish().map(|()| ids));
+        match result {
+            Ok(ids) => {
+                if !ids.is_empty() {
+                    tracing::info!(count = ids.len(), "scheduled sends delivered");
+                }
+                self.due_ok();
+            }
+            // Claimed and recorded; their lines wait like any other (see `delivered`).
+            Err(PipelineError::Deliver(_)) => self.due_ok(),
+            Err(e) => {
+                let e = e.to_string();
+                if self.due_error.as_ref() != Some(&e) {
+                    tracing::warn!(error = %e, "cannot claim the scheduled sends that are due");
+                }
+                self.health
+                    .update(self.slot, |h| h.database = Some(e.clone()));
+                self.due_error = Some(e);
+            }
+        }
+        self.delivered();
+    }
+
+    fn due_ok(&mut self) {
+        if self.due_error.take().is_some() {
+            tracing::info!("scheduled sends are claimed again");
+        }
+        self.health.update(self.slot, |h| h.database = None);
+    }
+
     fn process(&mut self, event: &Event) -> Result<Decided, PipelineError> {
-        let (pipeline, rules) = (&mut self.pipeline, &self.rules);
+        let (pipeline, rules, clock) = (&mut self.pipeline, &self.rules, &self.clock);
         with_retries(self.mode, || {
-            pipeline.process(rules, event, Utc::now()).map(|p| Decided {
-                event_id: p.event_id,
-                verdict: p.decision.verdict,
-                delivery: None,
-            })
+            pipeline
+                .process(rules, event, clock.now())
+                .map(|p| Decided {
+                    event_id: p.event_id,
+                    verdict: p.decision.verdict,
+                    delivery: None,
+                })
         })
     }
 
