@@ -90,7 +90,7 @@ impl Service {
                     retries: 0,
                 };
                 Ok(Service {
-                    writer: Writer::start(vec![pipeline], &rules, mode, clock),
+                    writer: Writer::start(vec![pipeline], &rules, mode, &clock),
                     recovered,
                 })
             }
@@ -110,7 +110,7 @@ impl Service {
                     retries: 3,
                 };
                 Ok(Service {
-                    writer: Writer::start(pipelines, &rules, mode, clock),
+                    writer: Writer::start(pipelines, &rules, mode, &clock),
                     recovered,
                 })
             }

@@ -193,7 +193,6 @@ fn latest_zone_contract<S: Store>(store: &mut S) {
     let tokyo = add("y", "2024-01-14T10:00:00Z", Some("Asia/Tokyo"));
     add("z", "2024-01-14T11:00:00Z", Some("UTC+2"));
     let last = add("z", "2024-01-15T10:00:00Z", None);
-    drop(add);
     let zone = |name| Zone::parse(name).unwrap();
     assert_eq!(tx.latest_zone("z", oslo).unwrap(), None);
     for before in [invalid, lowercase, none, ny] {

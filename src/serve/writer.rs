@@ -155,7 +155,7 @@ impl Writer {
         pipelines: Vec<Pipeline<S, SharedMessages>>,
         rules: &Arc<RuleSet>,
         mode: Mode,
-        clock: Clock,
+        clock: &Clock,
     ) -> Writer {
         let (tx, rx) = channel();
         let rx = Arc::new(Mutex::new(rx));
