@@ -163,6 +163,18 @@ mod tests {
         assert_eq!(c.messages_path, PathBuf::from("dot.txt"));
         assert_eq!(c.rules_path, PathBuf::from("rules/rules.yaml"));
         assert_eq!(c.database, Database::Sqlite("./messaging.db".into()));
+        assert_eq!(c.clock_file, None);
+    }
+
+    #[test]
+    fn the_clock_file_comes_from_the_environment_only() {
+        let dotenv: HashMap<String, String> =
+            [("WORKBENCH_CLOCK_FILE".to_string(), "dot".to_string())].into();
+        let c = Config::resolve(&Flags::default(), |_| None, &dotenv).unwrap();
+        assert_eq!(c.clock_file, None, "a test hook, never from .env");
+        let env = |k: &str| (k == "WORKBENCH_CLOCK_FILE").then(|| "/t/now".to_string());
+        let c = Config::resolve(&Flags::default(), env, &dotenv).unwrap();
+        assert_eq!(c.clock_file, Some(PathBuf::from("/t/now")));
     }
 
     #[test]

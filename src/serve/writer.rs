@@ -6,9 +6,10 @@
 //!
 //! The writers are also the scheduler: scheduled sends (held by quiet hours) are claimed and
 //! written when due on the service's clock. Every [`DUE_EVERY`], one writer of the instance
-//! that is between commit groups (idle, or right after committing one) calls
-//! [`Pipeline::deliver_due`]. A claim is one statement of its own, never inside an open
-//! group, so it is durable before its line is written; each due row is claimed by exactly one
+//! that is between commit groups (idle, or right after committing one) asks the store for the
+//! earliest unclaimed `deliver_at` and, when that is due, calls [`Pipeline::deliver_due`]. A
+//! claim is one statement of its own, never inside an open group, so it is durable before
+//! its line is written; each due row is claimed by exactly one
 //! store across every instance on the database (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite:
 //! one writer per database file), and a claimed row whose line a crash left unwritten is
 //! written at the next start by `Pipeline::recover`. Sends that fell due while the service was
@@ -19,6 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
 
 use super::clock::Clock;
@@ -41,8 +43,8 @@ pub struct Decided {
 
 /// The last write attempts' failures, for `GET /health`: set while the last attempt to write
 /// to the database or to the messages file failed, cleared by the next that succeeds. Each
-/// writer keeps its own state (one writer's success never hides another's failure); `get`
-/// sums them up.
+/// writer keeps its own state (one writer's success never hides another's failure), and so
+/// does the scheduler (its last look for due sends); `get` sums them up.
 #[derive(Debug, Clone, Default)]
 pub struct Health(Arc<Mutex<Vec<HealthState>>>);
 
@@ -160,7 +162,7 @@ impl Writer {
         let (tx, rx) = channel();
         let rx = Arc::new(Mutex::new(rx));
         let health = Health::default();
-        let schedule = Schedule::default();
+        let schedule = Schedule::new(pipelines.len());
         let n = pipelines.len();
         let threads = pipelines
             .into_iter()
@@ -177,7 +179,6 @@ impl Writer {
                     done: Vec::new(),
                     clock: clock.clone(),
                     schedule: schedule.clone(),
-                    due_error: None,
                 };
                 std::thread::Builder::new()
                     .name(format!("writer-{i}"))
@@ -246,24 +247,60 @@ const POLL: Duration = Duration::from_millis(50);
 /// How often an instance looks for scheduled sends that are due.
 pub const DUE_EVERY: Duration = Duration::from_millis(250);
 
-/// When the writers of one instance last looked for due scheduled sends: the first writer
-/// between groups once [`DUE_EVERY`] has passed looks next (never at the same time as another
-/// writer of the instance, which would only find the rows already claimed).
-#[derive(Debug, Clone, Default)]
-struct Schedule(Arc<Mutex<Option<Instant>>>);
+/// The scheduler of one instance, shared by its writers: the first writer between groups
+/// once [`DUE_EVERY`] has passed looks next (never at the same time as another writer of the
+/// instance, which would only find the rows already claimed). Its health has a slot of its
+/// own in [`Health`], after the writers': whichever writer looks next clears a failure.
+#[derive(Debug, Clone)]
+struct Schedule {
+    state: Arc<Mutex<ScheduleState>>,
+    /// Its place in [`Health`].
+    slot: usize,
+}
+
+#[derive(Debug, Default)]
+struct ScheduleState {
+    last: Option<Instant>,
+    /// Why the last look failed, while it fails.
+    error: Option<String>,
+}
 
 impl Schedule {
+    fn new(slot: usize) -> Schedule {
+        Schedule {
+            state: Arc::default(),
+            slot,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ScheduleState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Whether it is this caller's turn to look; if so, the period starts again.
     fn take(&self) -> bool {
-        let mut last = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if last.is_some_and(|t| t.elapsed() < DUE_EVERY) {
+        let mut state = self.lock();
+        if state.last.is_some_and(|t| t.elapsed() < DUE_EVERY) {
             return false;
         }
-        *last = Some(Instant::now());
+        state.last = Some(Instant::now());
         true
+    }
+
+    /// Record how the last look went, saying so in the log when that changes.
+    fn outcome(&self, health: &Health, error: Option<String>) {
+        let mut state = self.lock();
+        match (&state.error, &error) {
+            (None, Some(e)) => {
+                tracing::warn!(error = %e, "cannot claim the scheduled sends that are due");
+            }
+            (Some(_), None) => tracing::info!("scheduled sends are claimed again"),
+            _ => {}
+        }
+        state.error.clone_from(&error);
+        health.update(self.slot, |h| h.database = error);
     }
 }
 
@@ -300,8 +337,6 @@ struct Worker<S> {
     done: Vec<(Reply, Box<Event>, Decided)>,
     clock: Clock,
     schedule: Schedule,
-    /// Why the last look for due sends failed, while it fails (said once in the log).
-    due_error: Option<String>,
 }
 
 impl<S: Store> Worker<S> {
@@ -377,40 +412,33 @@ impl<S: Store> Worker<S> {
         if !self.done.is_empty() || !self.schedule.take() {
             return;
         }
-        let now = self.clock.now();
-        let result = self
-            .pipeline
-            .deliver_due(&self.rules, now)
-            // Claims are made outside any group, so they are durable at once and `finish`
-            // has nothing to commit; it only writes what a claim could have left pending.
-            .and_then(|ids| self.pipeline.finish().map(|()| ids));
-        match result {
+        let error = match self.look(self.clock.now()) {
             Ok(ids) => {
                 if !ids.is_empty() {
                     tracing::info!(count = ids.len(), "scheduled sends delivered");
                 }
-                self.due_ok();
+                None
             }
             // Claimed and recorded; their lines wait like any other (see `delivered`).
-            Err(PipelineError::Deliver(_)) => self.due_ok(),
-            Err(e) => {
-                let e = e.to_string();
-                if self.due_error.as_ref() != Some(&e) {
-                    tracing::warn!(error = %e, "cannot claim the scheduled sends that are due");
-                }
-                self.health
-                    .update(self.slot, |h| h.database = Some(e.clone()));
-                self.due_error = Some(e);
-            }
-        }
+            Err(PipelineError::Deliver(_)) => None,
+            Err(e) => Some(e.to_string()),
+        };
+        self.schedule.outcome(&self.health, error);
         self.delivered();
     }
 
-    fn due_ok(&mut self) {
-        if self.due_error.take().is_some() {
-            tracing::info!("scheduled sends are claimed again");
+    /// Claim and write what is due at `now`. Only a read when nothing is due (most looks):
+    /// an empty claim would be a write transaction every [`DUE_EVERY`], and its success would
+    /// say nothing about whether writes succeed.
+    fn look(&mut self, now: DateTime<Utc>) -> Result<Vec<i64>, PipelineError> {
+        if self.pipeline.store.next_due()?.is_none_or(|d| d > now) {
+            return Ok(Vec::new());
         }
-        self.health.update(self.slot, |h| h.database = None);
+        let ids = self.pipeline.deliver_due(&self.rules, now)?;
+        // Claims are made outside any group, so they are durable at once and `finish` has
+        // nothing to commit; it only writes what a claim could have left pending.
+        self.pipeline.finish()?;
+        Ok(ids)
     }
 
     fn process(&mut self, event: &Event) -> Result<Decided, PipelineError> {
@@ -528,5 +556,24 @@ fn with_retries<T>(
             }
             other => return other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_look_per_period_whose_failure_shows_until_a_look_succeeds() {
+        let health = Health::default();
+        let schedule = Schedule::new(2);
+        assert!(schedule.take(), "the first look is at once");
+        assert!(!schedule.clone().take(), "one look per period per instance");
+        schedule.outcome(&health, Some("database down".into()));
+        assert_eq!(health.get().database.as_deref(), Some("database down"));
+        std::thread::sleep(DUE_EVERY);
+        assert!(schedule.take());
+        schedule.outcome(&health, None);
+        assert_eq!(health.get(), HealthState::default());
     }
 }
