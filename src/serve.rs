@@ -1,7 +1,9 @@
 //! `workbench serve`: the seed's HTTP API on the same pipeline as `run` and the TUI (axum +
-//! tokio; SQLite behind a single writer thread that commits in groups).
+//! tokio; SQLite behind a single writer thread that commits in groups). The writers also
+//! deliver scheduled sends when they fall due (see `writer`), on the service's [`Clock`].
 
 pub mod api;
+pub mod clock;
 pub mod config;
 mod guard;
 mod http;
@@ -22,6 +24,7 @@ use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+pub use clock::Clock;
 pub use config::{Config, Database, Flags};
 use writer::{Mode, SharedMessages, Writer, WriterHandle};
 
@@ -37,6 +40,8 @@ pub const BODY_LIMIT: usize = 1 << 20;
 pub enum StartError {
     #[error(transparent)]
     Rules(#[from] RulesError),
+    #[error(transparent)]
+    Clock(#[from] clock::ClockError),
     #[error("database `{path}`: {source}")]
     Database { path: String, source: StoreError },
     #[error("messages file `{path}`: {source}")]
@@ -57,6 +62,7 @@ pub struct Service {
 impl Service {
     pub fn start(config: &Config) -> Result<Service, StartError> {
         let rules = Arc::new(RuleSet::load(&config.rules_path)?);
+        let clock = Clock::from_file(config.clock_file.as_deref())?;
         let outbox = outbox(&config.messages_path);
         let messages_err = |source| StartError::Messages {
             path: config.messages_path.display().to_string(),
@@ -84,7 +90,7 @@ impl Service {
                     retries: 0,
                 };
                 Ok(Service {
-                    writer: Writer::start(vec![pipeline], &rules, mode),
+                    writer: Writer::start(vec![pipeline], &rules, mode, &clock),
                     recovered,
                 })
             }
@@ -104,7 +110,7 @@ impl Service {
                     retries: 3,
                 };
                 Ok(Service {
-                    writer: Writer::start(pipelines, &rules, mode),
+                    writer: Writer::start(pipelines, &rules, mode, &clock),
                     recovered,
                 })
             }

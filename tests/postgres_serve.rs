@@ -6,8 +6,150 @@ mod common;
 use std::sync::Arc;
 
 use common::pg::PgDb;
+use common::quiet::{Quiet, line_time, lines_by_event, nudge, wait_until};
 use common::server::{Server, rules_abs, start_in};
 use serde_json::Value;
+
+/// An instance on `db` with the quiet rules and the clock of `q`.
+fn scheduling_instance(db: &PgDb, q: &Quiet) -> Server {
+    let rules = q.rules().display().to_string();
+    let (k, v) = q.env();
+    start_in(
+        tempfile::tempdir().unwrap(),
+        &[
+            "--port",
+            "0",
+            "--rules",
+            &rules,
+            "--messages",
+            "messages.txt",
+        ],
+        &[
+            ("DATABASE_URL", &db.url()),
+            ("DATABASE_POOL_SIZE", "4"),
+            (k, &v),
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn two_instances_deliver_each_scheduled_send_once_between_them() {
+    let Some(db) = PgDb::new() else {
+        return;
+    };
+    let q = Quiet::new("2024-01-15T12:00:00Z");
+    let a = scheduling_instance(&db, &q);
+    let b = scheduling_instance(&db, &q);
+    // Five nights of held sends (23:00 in Oslo: due at 07:00Z the next morning), posted to
+    // either instance.
+    let nights = 5;
+    let per_night = 8;
+    let mut due = std::collections::BTreeMap::new();
+    for night in 0..nights {
+        for i in 0..per_night {
+            let s = if i % 2 == 0 { &a } else { &b };
+            let body = nudge(
+                &format!("n{night}-{i}"),
+                &format!("2024-01-{}T22:{i:02}:00Z", 15 + night),
+                None,
+            );
+            let (status, v) = s.post("/events", &body);
+            assert_eq!(status, 200, "{v}");
+            assert_eq!(v["delivery_status"], "scheduled", "{v}");
+            due.insert(
+                v["event_id"].as_i64().unwrap(),
+                format!("2024-01-{}T07:00:00Z", 16 + night),
+            );
+        }
+    }
+    let total = nights * per_night;
+    for s in [&a, &b] {
+        let (status, h) = s.get_json("/health");
+        assert_eq!(status, 200, "{h}");
+        assert_eq!(
+            (h["scheduled"].as_u64(), h["overdue"].as_u64()),
+            (Some(total), Some(0))
+        );
+    }
+    assert!(a.messages().is_empty() && b.messages().is_empty());
+
+    // Morning after morning: both instances look for due sends every 250 ms.
+    for night in 0..nights {
+        q.set_clock(&format!("2024-01-{}T07:00:00Z", 16 + night));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let files = [a.path().join("messages.txt"), b.path().join("messages.txt")];
+    let written = || -> usize { files.iter().map(|f| lines_by_event(f).len()).sum() };
+    wait_until(
+        std::time::Duration::from_secs(15),
+        "every scheduled line",
+        || written() >= usize::try_from(total).unwrap(),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let (in_a, in_b) = (lines_by_event(&files[0]), lines_by_event(&files[1]));
+    for (id, at) in &due {
+        let lines: Vec<&String> = in_a
+            .get(id)
+            .into_iter()
+            .chain(in_b.get(id))
+            .flatten()
+            .collect();
+        assert_eq!(lines.len(), 1, "event {id}: {lines:?}");
+        assert_eq!(line_time(lines[0]), at);
+    }
+    assert_eq!(in_a.len() + in_b.len(), due.len());
+    let (_, h) = b.get_json("/health");
+    assert_eq!(
+        (h["scheduled"].as_u64(), h["overdue"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let mut c = postgres::Client::connect(&db.url(), postgres::NoTls).unwrap();
+    let undelivered: i64 = c
+        .query_one(
+            "SELECT count(*) FROM send_requests WHERE NOT delivered",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(undelivered, 0);
+}
+
+#[test]
+fn the_sends_a_killed_instance_held_are_delivered_by_another() {
+    let Some(db) = PgDb::new() else {
+        return;
+    };
+    let q = Quiet::new("2024-01-15T23:00:00Z");
+    let mut a = scheduling_instance(&db, &q);
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let (status, v) = a.post(
+            "/events",
+            &nudge(&format!("k{i}"), &format!("2024-01-15T22:{i:02}:00Z"), None),
+        );
+        assert_eq!(
+            (status, &v["delivery_status"]),
+            (200, &Value::from("scheduled"))
+        );
+        ids.push(v["event_id"].as_i64().unwrap());
+    }
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let b = scheduling_instance(&db, &q);
+    q.set_clock("2024-01-16T07:00:00Z");
+    let file = b.path().join("messages.txt");
+    wait_until(
+        std::time::Duration::from_secs(10),
+        "the killed instance's sends",
+        || lines_by_event(&file).len() == ids.len(),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let lines = lines_by_event(&file);
+    assert_eq!(lines.keys().copied().collect::<Vec<_>>(), ids);
+    assert!(lines.values().all(|l| l.len() == 1), "{lines:?}");
+    assert!(a.messages().is_empty());
+}
 
 fn instance(db: &PgDb) -> Server {
     let dir = tempfile::tempdir().unwrap();

@@ -31,7 +31,7 @@ fn the_readme_example_and_every_endpoint() {
             "matched_rule": "insufficient_funds_email", "action_type": "send",
             "template_name": "INSUFFICIENT_FUNDS_EMAIL", "channel": "email", "outcome": "allow",
             "reason": "insufficient_funds_email matched; send by email: first INSUFFICIENT_FUNDS_EMAIL for this user on 2024-01-15 (UTC)",
-            "reason_code": "sent", "delivery_status": "delivered"
+            "reason_code": "sent", "deliver_at": null, "delivery_status": "delivered"
         })
     );
     let (status, v) = s.post("/events", README_EXAMPLE);
@@ -56,6 +56,8 @@ fn the_readme_example_and_every_endpoint() {
         "reason",
         "reason_code",
         "decision_timestamp",
+        "deliver_at",
+        "delivery_status",
     ] {
         assert!(d[0].get(key).is_some(), "audit entry lacks {key}");
     }
@@ -75,12 +77,31 @@ fn the_readme_example_and_every_endpoint() {
 
     assert_eq!(
         s.get_json("/health"),
-        (200, json!({"status": "ok", "unwritten_messages": 0}))
+        (
+            200,
+            json!({"status": "ok", "unwritten_messages": 0, "scheduled": 0, "overdue": 0})
+        )
     );
     let (status, doc) = s.get_json("/openapi.json");
     assert_eq!(status, 200);
     assert!(doc["paths"]["/events"]["post"].is_object(), "{doc}");
     assert!(doc["paths"]["/audit/{user_id}"]["get"].is_object());
+    // The scheduling fields are documented.
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("DecisionResponse", "deliver_at"),
+        ("DecisionResponse", "delivery_status"),
+        ("AuditEntryBody", "deliver_at"),
+        ("AuditEntryBody", "delivery_status"),
+        ("HealthResponse", "scheduled"),
+        ("HealthResponse", "overdue"),
+    ] {
+        assert!(
+            schema_has(schemas, &schemas[schema], field),
+            "{schema} lacks {field}: {}",
+            schemas[schema]
+        );
+    }
     let (status, _) = s.get("/docs/");
     assert_eq!(status, 200);
     let (_, html) = s.get("/docs/index.html");
@@ -92,6 +113,21 @@ fn the_readme_example_and_every_endpoint() {
         s.log.lock().unwrap().iter().any(|l| l.contains("/events")),
         "request logs"
     );
+}
+
+/// Whether an OpenAPI object schema has `field`, directly or through `allOf` and `$ref`
+/// (flattened structs), looked up in `schemas`.
+fn schema_has(schemas: &Value, schema: &Value, field: &str) -> bool {
+    if let Some(name) = schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        return schema_has(schemas, &schemas[name], field);
+    }
+    schema["properties"].get(field).is_some()
+        || schema["allOf"]
+            .as_array()
+            .is_some_and(|parts| parts.iter().any(|p| schema_has(schemas, p, field)))
 }
 
 #[test]

@@ -110,7 +110,10 @@ fn a_full_messages_file_answers_pending_and_writes_every_line_once_when_space_re
     assert_eq!(ids, allowed, "one line per delivery");
     assert_eq!(
         s.get_json("/health"),
-        (200, json!({"status": "ok", "unwritten_messages": 0}))
+        (
+            200,
+            json!({"status": "ok", "unwritten_messages": 0, "scheduled": 0, "overdue": 0})
+        )
     );
     assert_eq!(
         count(

@@ -53,6 +53,12 @@ pub fn serve(a: ServeArgs) -> color_eyre::Result<ExitCode> {
     // Before anything writes: recovery at start may meet a file-size limit too.
     runtime.block_on(async { serve::survive_file_size_limits() });
     let service = Service::start(&config)?;
+    if let Some(file) = &config.clock_file {
+        tracing::warn!(
+            file = %file.display(),
+            "the clock is read from WORKBENCH_CLOCK_FILE (a test hook), not the system clock"
+        );
+    }
     if service.recovered > 0 {
         tracing::warn!(
             count = service.recovered,

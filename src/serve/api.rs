@@ -135,7 +135,8 @@ pub async fn audit(
 }
 
 /// Ready when the database answers, the last writes to the database and to the messages file
-/// succeeded, and the rules are loaded.
+/// succeeded, and the rules are loaded. Also says how many scheduled sends wait, and how many
+/// of them are due.
 #[utoipa::path(
     get,
     path = "/health",
@@ -146,6 +147,7 @@ pub async fn audit(
 )]
 pub async fn health(State(writer): State<WriterHandle>) -> Response {
     let state = writer.health.get();
+    // The database is not asked while the last write to it failed: it may not answer soon.
     let down = |detail: String| {
         tracing::error!(detail = %detail, "unhealthy");
         (
@@ -154,6 +156,8 @@ pub async fn health(State(writer): State<WriterHandle>) -> Response {
                 status: "unavailable".into(),
                 detail: Some(detail),
                 unwritten_messages: state.unwritten,
+                scheduled: None,
+                overdue: None,
             }),
         )
             .into_response()
@@ -167,11 +171,13 @@ pub async fn health(State(writer): State<WriterHandle>) -> Response {
             state.unwritten
         ));
     }
-    match writer.audit(String::new(), Some(0)).await {
-        Ok(_) => Json(HealthResponse {
+    match writer.scheduled().await {
+        Ok(n) => Json(HealthResponse {
             status: "ok".into(),
             detail: None,
             unwritten_messages: state.unwritten,
+            scheduled: Some(n.scheduled),
+            overdue: Some(n.overdue),
         })
         .into_response(),
         Err(e) => down(e.0),

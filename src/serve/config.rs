@@ -22,6 +22,9 @@ pub struct Config {
     pub messages_path: PathBuf,
     /// Connections (and writer threads) to PostgreSQL.
     pub pool_size: usize,
+    /// The test hook `WORKBENCH_CLOCK_FILE` (environment only; see `serve::clock`): the
+    /// service's "now" is read from this file instead of the system clock.
+    pub clock_file: Option<PathBuf>,
 }
 
 /// Values given on the command line (each optional).
@@ -110,6 +113,9 @@ impl Config {
                     expected: "a number from 1 to 256",
                 },
             )?,
+            clock_file: env(super::clock::CLOCK_FILE_VAR)
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
         })
     }
 }
@@ -157,6 +163,18 @@ mod tests {
         assert_eq!(c.messages_path, PathBuf::from("dot.txt"));
         assert_eq!(c.rules_path, PathBuf::from("rules/rules.yaml"));
         assert_eq!(c.database, Database::Sqlite("./messaging.db".into()));
+        assert_eq!(c.clock_file, None);
+    }
+
+    #[test]
+    fn the_clock_file_comes_from_the_environment_only() {
+        let dotenv: HashMap<String, String> =
+            [("WORKBENCH_CLOCK_FILE".to_string(), "dot".to_string())].into();
+        let c = Config::resolve(&Flags::default(), |_| None, &dotenv).unwrap();
+        assert_eq!(c.clock_file, None, "a test hook, never from .env");
+        let env = |k: &str| (k == "WORKBENCH_CLOCK_FILE").then(|| "/t/now".to_string());
+        let c = Config::resolve(&Flags::default(), env, &dotenv).unwrap();
+        assert_eq!(c.clock_file, Some(PathBuf::from("/t/now")));
     }
 
     #[test]

@@ -43,9 +43,10 @@ pub struct DecisionResponse {
     pub event_type: String,
     #[serde(flatten)]
     pub decision: VerdictBody,
-    /// For a delivery: `delivered` once its `messages.txt` line is written, `pending` while
-    /// the decision is recorded but the line waits (the service writes it as soon as it
-    /// can, exactly once); null for other decisions.
+    /// For a delivery: `delivered` once its `messages.txt` line is written, `scheduled`
+    /// while quiet hours hold it (its line is written at `deliver_at`), `pending` while the
+    /// decision is recorded but the line waits (the service writes it as soon as it can,
+    /// exactly once); null for other decisions.
     pub delivery_status: Option<DeliveryStatus>,
 }
 
@@ -61,6 +62,10 @@ pub struct VerdictBody {
     pub outcome: String,
     pub reason: String,
     pub reason_code: String,
+    /// For a send held by quiet hours (`reason_code` `scheduled`): when its line is due, in
+    /// UTC; null for every other decision.
+    #[schema(format = DateTime)]
+    pub deliver_at: Option<String>,
 }
 
 impl From<Verdict> for VerdictBody {
@@ -73,6 +78,7 @@ impl From<Verdict> for VerdictBody {
             outcome: v.outcome.to_string(),
             reason: v.reason,
             reason_code: v.reason_code.to_string(),
+            deliver_at: v.deliver_at.map(format_ts),
         }
     }
 }
@@ -92,6 +98,15 @@ pub struct HealthResponse {
     /// Deliveries recorded whose `messages.txt` line waits to be written.
     #[serde(default)]
     pub unwritten_messages: usize,
+    /// Sends held by quiet hours that no instance has claimed yet, across the database; null
+    /// when the database was not asked (it is `unavailable`).
+    #[serde(default)]
+    pub scheduled: Option<u64>,
+    /// Of `scheduled`, those already due at the service's clock: claimed and written within
+    /// moments by a running instance (a lasting count means none is delivering; not an error
+    /// by itself).
+    #[serde(default)]
+    pub overdue: Option<u64>,
 }
 
 /// FastAPI's validation error shape.
@@ -133,6 +148,9 @@ pub struct AuditEntryBody {
     pub decision: VerdictBody,
     #[schema(format = DateTime)]
     pub decision_timestamp: String,
+    /// As in the decision: `delivered`, `scheduled` or `pending` for a delivery, as it stands
+    /// now; null for other decisions.
+    pub delivery_status: Option<DeliveryStatus>,
 }
 
 impl From<AuditEntry> for AuditEntryBody {
@@ -143,6 +161,7 @@ impl From<AuditEntry> for AuditEntryBody {
             event_timestamp: format_ts(e.event_timestamp),
             decision: e.verdict.into(),
             decision_timestamp: format_ts(e.decision_timestamp),
+            delivery_status: e.delivery_status,
         }
     }
 }

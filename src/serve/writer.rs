@@ -3,14 +3,27 @@
 //! raced), committing the events that queued up together as one group before any of them is
 //! answered. PostgreSQL has a pool of writers, one transaction per event, serialised per user
 //! by the store's advisory lock; transient failures are retried.
+//!
+//! The writers are also the scheduler: scheduled sends (held by quiet hours) are claimed and
+//! written when due on the service's clock. Every [`DUE_EVERY`], one writer of the instance
+//! that is between commit groups (idle, or right after committing one) asks the store for the
+//! earliest unclaimed `deliver_at` and, when that is due, calls [`Pipeline::deliver_due`]. A
+//! claim is one statement of its own, never inside an open group, so it is durable before
+//! its line is written; each due row is claimed by exactly one
+//! store across every instance on the database (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite:
+//! one writer per database file), and a claimed row whose line a crash left unwritten is
+//! written at the next start by `Pipeline::recover`. Sends that fell due while the service was
+//! stopped are claimed by the first look, right after the start.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
+
+use super::clock::Clock;
 
 use crate::engine::Verdict;
 use crate::event::Event;
@@ -30,8 +43,8 @@ pub struct Decided {
 
 /// The last write attempts' failures, for `GET /health`: set while the last attempt to write
 /// to the database or to the messages file failed, cleared by the next that succeeds. Each
-/// writer keeps its own state (one writer's success never hides another's failure); `get`
-/// sums them up.
+/// writer keeps its own state (one writer's success never hides another's failure), and so
+/// does the scheduler (its last look for due sends); `get` sums them up.
 #[derive(Debug, Clone, Default)]
 pub struct Health(Arc<Mutex<Vec<HealthState>>>);
 
@@ -83,6 +96,17 @@ enum Job {
         limit: Option<usize>,
         reply: oneshot::Sender<Result<Vec<AuditEntry>, Unavailable>>,
     },
+    /// `Store::scheduled_counts` at the clock's now (and a check that the database answers).
+    Scheduled {
+        reply: oneshot::Sender<Result<Scheduled, Unavailable>>,
+    },
+}
+
+/// Scheduled sends not yet claimed: how many, and how many of them are due already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scheduled {
+    pub scheduled: u64,
+    pub overdue: u64,
 }
 
 /// How writers work.
@@ -133,10 +157,12 @@ impl Writer {
         pipelines: Vec<Pipeline<S, SharedMessages>>,
         rules: &Arc<RuleSet>,
         mode: Mode,
+        clock: &Clock,
     ) -> Writer {
         let (tx, rx) = channel();
         let rx = Arc::new(Mutex::new(rx));
         let health = Health::default();
+        let schedule = Schedule::new(pipelines.len());
         let n = pipelines.len();
         let threads = pipelines
             .into_iter()
@@ -151,6 +177,8 @@ impl Writer {
                     mode,
                     health: health.clone(),
                     done: Vec::new(),
+                    clock: clock.clone(),
+                    schedule: schedule.clone(),
                 };
                 std::thread::Builder::new()
                     .name(format!("writer-{i}"))
@@ -194,6 +222,13 @@ impl WriterHandle {
         rx.await.map_err(|_| stopped())?
     }
 
+    /// The scheduled sends not yet claimed; an error when the database does not answer.
+    pub async fn scheduled(&self) -> Result<Scheduled, Unavailable> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Job::Scheduled { reply })?;
+        rx.await.map_err(|_| stopped())?
+    }
+
     fn send(&self, job: Job) -> Result<(), Unavailable> {
         self.tx.send(job).map_err(|_| stopped())
     }
@@ -209,6 +244,65 @@ type Reply = oneshot::Sender<Result<Decided, Unavailable>>;
 const RETRY_EVERY: Duration = Duration::from_millis(500);
 /// How long a writer sharing the queue waits for a job with the queue's lock held.
 const POLL: Duration = Duration::from_millis(50);
+/// How often an instance looks for scheduled sends that are due.
+pub const DUE_EVERY: Duration = Duration::from_millis(250);
+
+/// The scheduler of one instance, shared by its writers: the first writer between groups
+/// once [`DUE_EVERY`] has passed looks next (never at the same time as another writer of the
+/// instance, which would only find the rows already claimed). Its health has a slot of its
+/// own in [`Health`], after the writers': whichever writer looks next clears a failure.
+#[derive(Debug, Clone)]
+struct Schedule {
+    state: Arc<Mutex<ScheduleState>>,
+    /// Its place in [`Health`].
+    slot: usize,
+}
+
+#[derive(Debug, Default)]
+struct ScheduleState {
+    last: Option<Instant>,
+    /// Why the last look failed, while it fails.
+    error: Option<String>,
+}
+
+impl Schedule {
+    fn new(slot: usize) -> Schedule {
+        Schedule {
+            state: Arc::default(),
+            slot,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ScheduleState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether it is this caller's turn to look; if so, the period starts again.
+    fn take(&self) -> bool {
+        let mut state = self.lock();
+        if state.last.is_some_and(|t| t.elapsed() < DUE_EVERY) {
+            return false;
+        }
+        state.last = Some(Instant::now());
+        true
+    }
+
+    /// Record how the last look went, saying so in the log when that changes.
+    fn outcome(&self, health: &Health, error: Option<String>) {
+        let mut state = self.lock();
+        match (&state.error, &error) {
+            (None, Some(e)) => {
+                tracing::warn!(error = %e, "cannot claim the scheduled sends that are due");
+            }
+            (Some(_), None) => tracing::info!("scheduled sends are claimed again"),
+            _ => {}
+        }
+        state.error.clone_from(&error);
+        health.update(self.slot, |h| h.database = error);
+    }
+}
 
 /// The next job: waits for one (at most `wait`, when given); with `wait == Some(ZERO)` only
 /// takes one already queued. `Err` when every handle is gone.
@@ -241,18 +335,18 @@ struct Worker<S> {
     mode: Mode,
     health: Health,
     done: Vec<(Reply, Box<Event>, Decided)>,
+    clock: Clock,
+    schedule: Schedule,
 }
 
 impl<S: Store> Worker<S> {
     fn run(&mut self, rx: &Mutex<Receiver<Job>>) {
         let mut last_retry = std::time::Instant::now();
         loop {
-            let wait = if self.shared {
-                Some(POLL)
-            } else {
-                self.pipeline.has_backlog().then_some(RETRY_EVERY)
-            };
-            let first = match next(rx, wait) {
+            // Between groups: the time to deliver what is due.
+            self.deliver_due();
+            let wait = if self.shared { POLL } else { DUE_EVERY };
+            let first = match next(rx, Some(wait)) {
                 Ok(Some(j)) => j,
                 Ok(None) => {
                     if last_retry.elapsed() >= RETRY_EVERY {
@@ -300,17 +394,63 @@ impl<S: Store> Worker<S> {
                 let r = with_retries(mode, || store.audit(&user, limit).map_err(Into::into));
                 let _ = reply.send(r.map_err(|e| self.failed(&e)));
             }
+            Job::Scheduled { reply } => {
+                self.commit();
+                let (mode, now) = (self.mode, self.clock.now());
+                let store = &mut self.pipeline.store;
+                let r = with_retries(mode, || store.scheduled_counts(now).map_err(Into::into));
+                let r = r.map(|(scheduled, overdue)| Scheduled { scheduled, overdue });
+                let _ = reply.send(r.map_err(|e| self.failed(&e)));
+            }
         }
     }
 
+    /// Claim and write the scheduled sends due at the clock's now, when it is this writer's
+    /// turn (see [`Schedule`]). Only between groups: a claim inside an open group would be
+    /// rolled back with it.
+    fn deliver_due(&mut self) {
+        if !self.done.is_empty() || !self.schedule.take() {
+            return;
+        }
+        let error = match self.look(self.clock.now()) {
+            Ok(ids) => {
+                if !ids.is_empty() {
+                    tracing::info!(count = ids.len(), "scheduled sends delivered");
+                }
+                None
+            }
+            // Claimed and recorded; their lines wait like any other (see `delivered`).
+            Err(PipelineError::Deliver(_)) => None,
+            Err(e) => Some(e.to_string()),
+        };
+        self.schedule.outcome(&self.health, error);
+        self.delivered();
+    }
+
+    /// Claim and write what is due at `now`. Only a read when nothing is due (most looks):
+    /// an empty claim would be a write transaction every [`DUE_EVERY`], and its success would
+    /// say nothing about whether writes succeed.
+    fn look(&mut self, now: DateTime<Utc>) -> Result<Vec<i64>, PipelineError> {
+        if self.pipeline.store.next_due()?.is_none_or(|d| d > now) {
+            return Ok(Vec::new());
+        }
+        let ids = self.pipeline.deliver_due(&self.rules, now)?;
+        // Claims are made outside any group, so they are durable at once and `finish` has
+        // nothing to commit; it only writes what a claim could have left pending.
+        self.pipeline.finish()?;
+        Ok(ids)
+    }
+
     fn process(&mut self, event: &Event) -> Result<Decided, PipelineError> {
-        let (pipeline, rules) = (&mut self.pipeline, &self.rules);
+        let (pipeline, rules, clock) = (&mut self.pipeline, &self.rules, &self.clock);
         with_retries(self.mode, || {
-            pipeline.process(rules, event, Utc::now()).map(|p| Decided {
-                event_id: p.event_id,
-                verdict: p.decision.verdict,
-                delivery: None,
-            })
+            pipeline
+                .process(rules, event, clock.now())
+                .map(|p| Decided {
+                    event_id: p.event_id,
+                    verdict: p.decision.verdict,
+                    delivery: None,
+                })
         })
     }
 
@@ -416,5 +556,24 @@ fn with_retries<T>(
             }
             other => return other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_look_per_period_whose_failure_shows_until_a_look_succeeds() {
+        let health = Health::default();
+        let schedule = Schedule::new(2);
+        assert!(schedule.take(), "the first look is at once");
+        assert!(!schedule.clone().take(), "one look per period per instance");
+        schedule.outcome(&health, Some("database down".into()));
+        assert_eq!(health.get().database.as_deref(), Some("database down"));
+        std::thread::sleep(DUE_EVERY);
+        assert!(schedule.take());
+        schedule.outcome(&health, None);
+        assert_eq!(health.get(), HealthState::default());
     }
 }

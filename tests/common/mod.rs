@@ -1,9 +1,11 @@
 //! Helpers shared by the integration tests: run the built binary from the repository root;
-//! `pg` gives PostgreSQL tests a throwaway server, `server` runs `workbench serve`.
+//! `pg` gives PostgreSQL tests a throwaway server, `server` runs `workbench serve`, `quiet`
+//! sets up scheduled sends and the service's clock.
 
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod quiet;
 pub mod server;
 
 use std::path::{Path, PathBuf};
