@@ -159,8 +159,11 @@ impl RuleSet {
         self.plans.get(event_type)
     }
 
-    pub fn text(&self, template: &str) -> &str {
-        self.templates.get(template).map_or("", String::as_str)
+    /// A template's text; a template with no text in `templates:` is its own name (SPEC §7.4).
+    pub fn text<'a>(&'a self, template: &'a str) -> &'a str {
+        self.templates
+            .get(template)
+            .map_or(template, String::as_str)
     }
 
     pub fn enabled(&self) -> impl Iterator<Item = &Rule> {

@@ -40,6 +40,11 @@ fn the_bundled_rules_load() {
         vec!["signup_completed"]
     );
     assert!(rules.text("WELCOME_EMAIL").starts_with("Welcome"));
+    assert_eq!(
+        rules.text("NO_SUCH_TEMPLATE"),
+        "NO_SUCH_TEMPLATE",
+        "SPEC §7.4"
+    );
 }
 
 #[test]
