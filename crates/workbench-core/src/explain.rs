@@ -2,8 +2,10 @@
 //! and Audit panes of the TUI and the output of `workbench explain`.
 
 mod text;
+mod time;
 
 pub use text::{Line, Span, Style, plain};
+pub use time::{local_time, uses_user_time, when};
 
 use crate::engine::{CondTrace, Decision, Outcome, Role, Verdict, Window, fmt_hours};
 use crate::event::format_ts;
