@@ -192,12 +192,11 @@ pub fn suppression(row: &EventResult, d: &Decision<'_>) -> Vec<Line> {
         out.push(Line::new(vec![
             Span::styled("zone ", Style::Dim),
             Span::plain(z.to_string()),
-            Span::styled("   local ", Style::Dim),
-            Span::plain(format!(
-                "{} {}",
-                z.zone.local(t).format("%Y-%m-%d %H:%M:%S"),
-                z.zone.offset(t)
-            )),
+        ]));
+        let local = t.with_timezone(&z.zone.tz());
+        out.push(Line::new(vec![
+            Span::styled("local ", Style::Dim),
+            Span::plain(local.format("%Y-%m-%d %H:%M:%S %Z (%:z)").to_string()),
         ]));
     }
     if let Some(q) = &d.trace.quiet {
