@@ -6,7 +6,9 @@ use crate::explain;
 use ratatui::text::Line;
 
 use super::content;
+use super::messages::Messages;
 use super::theme::Theme;
+use super::time::{self, Shown};
 use crate::engine::{Outcome, Verdict};
 use crate::session::Session;
 
@@ -128,6 +130,8 @@ pub struct App {
     /// Scroll offset of each pane but Events (whose offset follows the cursor).
     pub scroll: [u16; 5],
     pub detail: Detail,
+    /// `messages.txt` at each step of the run.
+    pub messages: Messages,
     pub theme: Theme,
     pub quit: bool,
     /// First row shown in the Events pane and its height at the last render.
@@ -154,6 +158,7 @@ impl App {
             progress: None,
             scroll: [0; 5],
             detail: Detail::default(),
+            messages: Messages::default(),
             theme,
             quit: false,
             events_offset: Cell::new(0),
@@ -195,6 +200,7 @@ impl App {
         let count = changed.iter().filter(|c| **c).count();
         self.changed = changed;
         self.rules_label = session.rules_path.display().to_string();
+        self.messages = Messages::new(&session.rows);
         self.session = Some(session);
         self.detail = Detail::default();
         self.error = None;
@@ -282,33 +288,59 @@ impl App {
         self.scroll[Pane::RuleMatch.index()] = 0;
         self.scroll[Pane::Suppression.index()] = 0;
         let theme = self.theme;
+        let before = row.and_then(|r| self.baseline.as_ref()?.get(r as usize).cloned());
         self.detail = match (row, self.session.as_mut()) {
-            (Some(row), Some(s)) => {
-                let r = s.rows[row as usize].clone();
-                let rules = s.rules.clone();
-                match s.explain(row) {
-                    Ok(Some((_, d))) => Detail {
-                        row: Some(row),
-                        rule_match: {
-                            let before = self.baseline.as_ref().and_then(|b| b.get(row as usize));
-                            let mut lines = explain::baseline(before, &r.verdict);
-                            lines.extend(explain::rule_match(&rules, &d));
-                            content::lines(theme, lines)
-                        },
-                        suppression: content::lines(theme, explain::suppression(&r, &d)),
-                    },
-                    Ok(None) => Detail::default(),
-                    Err(e) => Detail {
-                        row: Some(row),
-                        rule_match: vec![Line::styled(
-                            format!("cannot explain: {e}"),
-                            theme.error(),
-                        )],
-                        suppression: Vec::new(),
-                    },
-                }
-            }
+            (Some(row), Some(s)) => match detail(s, row, before.as_ref()) {
+                Ok(Some((rule_match, suppression))) => Detail {
+                    row: Some(row),
+                    rule_match: content::lines(theme, rule_match),
+                    suppression: content::lines(theme, suppression),
+                },
+                Ok(None) => Detail::default(),
+                Err(e) => Detail {
+                    row: Some(row),
+                    rule_match: vec![Line::styled(format!("cannot explain: {e}"), theme.error())],
+                    suppression: Vec::new(),
+                },
+            },
             _ => Detail::default(),
         };
     }
+}
+
+/// The Rule match and Suppression panes of row `row`: the baseline's decision when it
+/// differs, the event's time for its user, every rule; the suppression and guards.
+fn detail(
+    s: &mut crate::session::Session,
+    row: u32,
+    before: Option<&Verdict>,
+) -> Result<Option<(Vec<explain::Line>, Vec<explain::Line>)>, crate::store::StoreError> {
+    let r = s.rows[row as usize].clone();
+    let rules = s.rules.clone();
+    let Some((event, d)) = s.explain(row)? else {
+        return Ok(None);
+    };
+    let mut rule_match = explain::baseline(before, &r.verdict);
+    let rules_lines = explain::rule_match(&rules, &d);
+    let suppression = explain::suppression(&r, &d);
+    let traced = d.trace.zone.clone();
+    let when = match time::shown_zone(s, row, &event, traced)? {
+        Shown::Nothing => Vec::new(),
+        Shown::Zone(z) => explain::when(r.event_timestamp, Some(&z), r.verdict.deliver_at),
+        Shown::TooFar => vec![explain::Line::styled(
+            format!(
+                "{} · zone not looked up: over {} earlier events of {} without one",
+                crate::event::format_ts(r.event_timestamp),
+                time::LOOKBACK,
+                r.user_id
+            ),
+            explain::Style::Dim,
+        )],
+    };
+    if !when.is_empty() {
+        rule_match.extend(when);
+        rule_match.push(explain::Line::default());
+    }
+    rule_match.extend(rules_lines);
+    Ok(Some((rule_match, suppression)))
 }
