@@ -370,3 +370,19 @@ fn a_held_send_shows_local_time_and_its_line_appears_once_due() {
         frame(&app, 120, 36).replace(tmp, "TMP")
     );
 }
+
+#[test]
+fn explain_prints_local_times_and_when_a_held_send_goes_out() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), QUIET_RULES).unwrap();
+    std::fs::write(dir.path().join("quiet.yaml"), QUIET_SCENARIO).unwrap();
+    let r = common::workbench_in(dir.path(), &["explain", "quiet.yaml", "--user", "u_ola"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("-> allow  cart_reminder  scheduled → 2025-03-30T06:00:00Z\n"),
+        "{}",
+        r.stdout
+    );
+    insta::assert_snapshot!("explain_held_send", r.stdout);
+}
