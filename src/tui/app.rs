@@ -2,13 +2,12 @@
 
 use std::cell::Cell;
 
-use crate::explain;
 use ratatui::text::Line;
 
 use super::content;
+use super::explained;
 use super::messages::Messages;
 use super::theme::Theme;
-use super::time::{self, Shown};
 use crate::engine::{Outcome, Verdict};
 use crate::session::Session;
 
@@ -290,11 +289,11 @@ impl App {
         let theme = self.theme;
         let before = row.and_then(|r| self.baseline.as_ref()?.get(r as usize).cloned());
         self.detail = match (row, self.session.as_mut()) {
-            (Some(row), Some(s)) => match detail(s, row, before.as_ref()) {
-                Ok(Some((rule_match, suppression))) => Detail {
+            (Some(row), Some(s)) => match explained::explain(s, row, before.as_ref()) {
+                Ok(Some(e)) => Detail {
                     row: Some(row),
-                    rule_match: content::lines(theme, rule_match),
-                    suppression: content::lines(theme, suppression),
+                    rule_match: content::lines(theme, e.rule_match),
+                    suppression: content::lines(theme, e.suppression),
                 },
                 Ok(None) => Detail::default(),
                 Err(e) => Detail {
@@ -306,41 +305,4 @@ impl App {
             _ => Detail::default(),
         };
     }
-}
-
-/// The Rule match and Suppression panes of row `row`: the baseline's decision when it
-/// differs, the event's time for its user, every rule; the suppression and guards.
-fn detail(
-    s: &mut crate::session::Session,
-    row: u32,
-    before: Option<&Verdict>,
-) -> Result<Option<(Vec<explain::Line>, Vec<explain::Line>)>, crate::store::StoreError> {
-    let r = s.rows[row as usize].clone();
-    let rules = s.rules.clone();
-    let Some((event, d)) = s.explain(row)? else {
-        return Ok(None);
-    };
-    let mut rule_match = explain::baseline(before, &r.verdict);
-    let rules_lines = explain::rule_match(&rules, &d);
-    let suppression = explain::suppression(&r, &d);
-    let traced = d.trace.zone.clone();
-    let when = match time::shown_zone(s, row, &event, traced)? {
-        Shown::Nothing => Vec::new(),
-        Shown::Zone(z) => explain::when(r.event_timestamp, Some(&z), r.verdict.deliver_at),
-        Shown::TooFar => vec![explain::Line::styled(
-            format!(
-                "{} · zone not looked up: over {} earlier events of {} without one",
-                crate::event::format_ts(r.event_timestamp),
-                time::LOOKBACK,
-                r.user_id
-            ),
-            explain::Style::Dim,
-        )],
-    };
-    if !when.is_empty() {
-        rule_match.extend(when);
-        rule_match.push(explain::Line::default());
-    }
-    rule_match.extend(rules_lines);
-    Ok(Some((rule_match, suppression)))
 }
