@@ -8,6 +8,7 @@ pub use json::json;
 pub use junit::junit;
 pub use text::text;
 
+use crate::engine::{ReasonCode, Verdict};
 use crate::results::{Coverage, EventResult, FileRun};
 use crate::scenario::Mismatch;
 use std::fmt::Write as _;
@@ -81,6 +82,16 @@ pub fn event_label(r: &EventResult) -> String {
         r.event_type,
         crate::event::format_ts(r.event_timestamp)
     )
+}
+
+/// What quiet hours did to a decision: `scheduled → 2025-03-30T06:00:00Z` for a held send,
+/// `dropped by quiet hours` for a dropped one.
+pub fn quiet_note(v: &Verdict) -> Option<String> {
+    match (v.deliver_at, v.reason_code) {
+        (Some(at), _) => Some(format!("scheduled → {}", crate::event::format_ts(at))),
+        (None, ReasonCode::SuppressedQuietHours) => Some("dropped by quiet hours".into()),
+        (None, _) => None,
+    }
 }
 
 /// `expected outcome X, got Y; expected ...`.

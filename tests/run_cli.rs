@@ -337,3 +337,53 @@ fn event_names_are_the_test_names_in_every_report() {
         "junit"
     );
 }
+
+/// Two files under quiet hours 21:00–08:00 in Oslo: one holds the late send until 08:00
+/// (CEST by then), the other drops it; the morning send goes out in both.
+#[test]
+fn held_and_dropped_sends_in_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    for mode in ["hold", "drop"] {
+        let rules = format!(
+            "timezone: Europe/Oslo\nquiet_hours: {{start: \"21:00\", end: \"08:00\", mode: {mode}}}\n\
+             rules:\n  - name: cart_reminder\n    trigger: {{event_type: cart_abandoned}}\n    \
+             action: {{type: send, template_name: CART_REMINDER, delivery_method: email}}\n"
+        );
+        std::fs::write(dir.path().join(format!("{mode}.rules.yaml")), rules).unwrap();
+        let late = if mode == "hold" {
+            "{outcome: allow, reason_code: scheduled, deliver_at: 2025-03-30T06:00:00Z}"
+        } else {
+            "{outcome: suppress, reason_code: suppressed_quiet_hours}"
+        };
+        let scenario = format!(
+            "rules: {mode}.rules.yaml\nevents:\n  - name: late cart\n    user_id: u_ola\n    \
+             event_type: cart_abandoned\n    event_timestamp: 2025-03-29T22:00:00Z\n    \
+             expect: {late}\n  - user_id: u_ola\n    event_type: cart_abandoned\n    \
+             event_timestamp: 2025-03-30T07:00:00Z\n    expect: {{outcome: allow, reason_code: sent}}\n"
+        );
+        std::fs::write(dir.path().join(format!("{mode}.yaml")), scenario).unwrap();
+    }
+    let run = |format: &str| {
+        let args = ["run", "hold.yaml", "drop.yaml", "--format", format];
+        let r = workbench_in(dir.path(), &args);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        r.stdout
+    };
+    let text = run("text");
+    assert!(
+        text.contains("late cart: allow  scheduled → 2025-03-30T06:00:00Z"),
+        "{text}"
+    );
+    insta::assert_snapshot!("run_text_quiet_hours", text);
+    let json = run("json");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let d = &v["files"][0]["decisions"];
+    assert_eq!(d[0]["deliver_at"], "2025-03-30T06:00:00Z");
+    assert_eq!(d[0]["delivery_status"], "delivered");
+    assert_eq!(
+        v["files"][1]["decisions"][0]["delivery_status"],
+        serde_json::Value::Null
+    );
+    insta::assert_snapshot!("run_json_quiet_hours", json);
+    insta::assert_snapshot!("run_junit_quiet_hours", run("junit"));
+}

@@ -314,3 +314,75 @@ fn the_baseline_keeps_marking_changes_across_reloads() {
         "back to the baseline's rules"
     );
 }
+
+/// Quiet hours 21:00–08:00 (hold) and a once-a-local-day reminder: u_ola's cart at 23:00 in
+/// Oslo is held until 08:00 the next morning (CEST by then); u_kim's page view matches no
+/// rule; u_ola's cart at 09:00 is sent, after the held line went out.
+const QUIET_RULES: &str = r#"quiet_hours:
+  start: "21:00"
+  end: "08:00"
+  mode: hold
+rules:
+  - name: cart_reminder
+    trigger: {event_type: cart_abandoned}
+    action: {type: send, template_name: CART_REMINDER, delivery_method: email}
+    suppression: {mode: once_per_calendar_day, calendar: user}
+"#;
+
+const QUIET_SCENARIO: &str = "rules: rules.yaml
+events:
+  - name: late cart in Oslo
+    user_id: u_ola
+    event_type: cart_abandoned
+    event_timestamp: 2025-03-29T22:00:00Z
+    user_traits: {timezone: Europe/Oslo}
+    expect: {outcome: allow, reason_code: scheduled, deliver_at: 2025-03-30T06:00:00Z}
+  - user_id: u_kim
+    event_type: page_viewed
+    event_timestamp: 2025-03-29T23:00:00Z
+  - name: morning cart
+    user_id: u_ola
+    event_type: cart_abandoned
+    event_timestamp: 2025-03-30T07:00:00Z
+    expect: {outcome: allow, reason_code: sent}
+";
+
+#[test]
+fn a_held_send_shows_local_time_and_its_line_appears_once_due() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), QUIET_RULES).unwrap();
+    let scenario = dir.path().join("quiet.yaml");
+    std::fs::write(&scenario, QUIET_SCENARIO).unwrap();
+    let mut app = App::new("rules.yaml".into(), "quiet.yaml".into(), Theme::PLAIN);
+    app.loaded(Session::load(&scenario, None, |_| {}), "12:00:00".into(), 3);
+    app.rules_label = "rules.yaml".into();
+    assert_eq!(app.session.as_ref().unwrap().expectations, (2, 0));
+    let tmp = dir.path().to_str().unwrap();
+    insta::assert_snapshot!("frame_held_send", frame(&app, 120, 36).replace(tmp, "TMP"));
+    update::update(&mut app, Action::Down);
+    insta::assert_snapshot!(
+        "frame_no_rule_local_time",
+        frame(&app, 120, 36).replace(tmp, "TMP")
+    );
+    update::update(&mut app, Action::Down);
+    insta::assert_snapshot!(
+        "frame_held_send_written",
+        frame(&app, 120, 36).replace(tmp, "TMP")
+    );
+}
+
+#[test]
+fn explain_prints_local_times_and_when_a_held_send_goes_out() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), QUIET_RULES).unwrap();
+    std::fs::write(dir.path().join("quiet.yaml"), QUIET_SCENARIO).unwrap();
+    let r = common::workbench_in(dir.path(), &["explain", "quiet.yaml", "--user", "u_ola"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("-> allow  cart_reminder  scheduled → 2025-03-30T06:00:00Z\n"),
+        "{}",
+        r.stdout
+    );
+    insta::assert_snapshot!("explain_held_send", r.stdout);
+}

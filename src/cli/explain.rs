@@ -1,5 +1,5 @@
 //! `workbench explain`: one user's history with the Rule match, Suppression and Audit panes'
-//! content, as text.
+//! content, as text, each event's local time first when the rules use the user's time.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use color_eyre::eyre::eyre;
+use workbench::engine::{self, Zone};
 use workbench::explain::{self, Line};
 use workbench::session::Session;
 
@@ -51,22 +52,40 @@ fn text(session: &mut Session, user: &str, rows: &[u32]) -> color_eyre::Result<S
         rows.len(),
         if rows.len() == 1 { "" } else { "s" }
     );
+    // The user's latest valid zone so far, for events decided without one.
+    let mut latest: Option<(i64, Zone)> = None;
     for &row in rows {
         let r = session.rows[row as usize].clone();
         let rules = session.rules.clone();
         let v = &r.verdict;
         let _ = write!(
             out,
-            "\nevent #{}  {}  {}  -> {}  {}\n",
+            "\nevent #{}  {}  {}  -> {}  {}",
             r.event_id,
             workbench::event::format_ts(r.event_timestamp),
             r.event_type,
             v.outcome,
             v.matched_rule.as_deref().unwrap_or("(no rule)")
         );
-        let Some((_, d)) = session.explain(row)? else {
+        if let Some(note) = workbench::report::quiet_note(v) {
+            let _ = write!(out, "  {note}");
+        }
+        out.push('\n');
+        let Some((event, d)) = session.explain(row)? else {
             continue;
         };
+        let zone = d.trace.zone.clone().or_else(|| {
+            let earlier = latest.filter(|_| engine::own_zone(&event).is_none());
+            explain::uses_user_time(&rules).then(|| engine::resolve_zone(&rules, &event, earlier))
+        });
+        if let Some(z) = engine::own_zone(&event) {
+            latest = Some((r.event_id, z));
+        }
+        let when = explain::when(r.event_timestamp, zone.as_ref(), v.deliver_at);
+        if !when.is_empty() {
+            out.push_str("  time\n");
+            out.push_str(&indent(&when));
+        }
         out.push_str("  rule match\n");
         out.push_str(&indent(&explain::rule_match(&rules, &d)));
         out.push_str("  suppression\n");

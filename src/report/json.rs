@@ -5,7 +5,8 @@ use serde::Serialize;
 use super::{Options, totals};
 use crate::engine::Verdict;
 use crate::event::format_ts;
-use crate::results::{Coverage, FileRun, RuleStats, coverage, rule_stats};
+use crate::pipeline::DeliveryStatus;
+use crate::results::{Coverage, EventResult, FileRun, RuleStats, coverage, rule_stats};
 use crate::scenario::Mismatch;
 
 #[derive(Serialize)]
@@ -45,6 +46,9 @@ struct Decision<'a> {
     event_timestamp: String,
     #[serde(flatten)]
     verdict: &'a Verdict,
+    /// `delivered` once its line is written (every line, when a run has finished), null for
+    /// a decision that delivers nothing.
+    delivery_status: Option<DeliveryStatus>,
     expectation: Option<&'static str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     mismatches: &'a [Mismatch],
@@ -56,6 +60,17 @@ struct Summary {
     events: usize,
     passed: usize,
     failed: usize,
+}
+
+/// Where a decision's message stands at the end of the run: written, or (were the run cut
+/// short) still held or waiting.
+fn delivery_status(r: &EventResult) -> Option<DeliveryStatus> {
+    match (r.verdict.delivers(), r.written_at, r.verdict.scheduled()) {
+        (false, _, _) => None,
+        (true, Some(_), _) => Some(DeliveryStatus::Delivered),
+        (true, None, true) => Some(DeliveryStatus::Scheduled),
+        (true, None, false) => Some(DeliveryStatus::Pending),
+    }
 }
 
 pub fn json(runs: &[FileRun], opts: &Options) -> String {
@@ -79,6 +94,7 @@ pub fn json(runs: &[FileRun], opts: &Options) -> String {
                         event_type: &r.event_type,
                         event_timestamp: format_ts(r.event_timestamp),
                         verdict: &r.verdict,
+                        delivery_status: delivery_status(r),
                         expectation: r.passed().map(|ok| if ok { "passed" } else { "failed" }),
                         mismatches: r.mismatches.as_deref().unwrap_or_default(),
                     })

@@ -1,8 +1,8 @@
 //! The JUnit XML report: one testsuite per scenario file, one testcase per expectation.
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{Options, event_label, failure_line, mismatch_text};
+use super::{Options, event_label, failure_line, mismatch_text, quiet_note};
 use crate::results::{FileRun, coverage};
 
 pub fn junit(runs: &[FileRun], opts: &Options) -> String {
@@ -27,6 +27,13 @@ pub fn junit(runs: &[FileRun], opts: &Options) -> String {
             };
             let mut case = TestCase::new(event_label(r), status);
             case.set_classname(path.clone());
+            // A held send: when it goes out, as a property and in its output.
+            if let Some(at) = r.verdict.deliver_at {
+                case.add_property(Property::new("deliver_at", crate::event::format_ts(at)));
+            }
+            if let Some(note) = quiet_note(&r.verdict) {
+                case.set_system_out(format!("{}  {note}", r.verdict.outcome));
+            }
             suite.add_test_case(case);
         }
         report.add_test_suite(suite);

@@ -3,9 +3,42 @@
 use std::fmt::Write;
 
 use super::{
-    Options, column_width, coverage_text, event_label, failure_line, mismatch_text, totals,
+    Options, column_width, coverage_text, event_label, failure_line, mismatch_text, quiet_note,
+    totals,
 };
 use crate::results::{FileRun, coverage, rule_stats};
+
+/// The most held or dropped decisions listed per file; the JSON report has them all.
+pub const MAX_QUIET: usize = 20;
+
+/// The decisions quiet hours held or dropped, after a count of each: `  late cart: allow
+/// scheduled → 2025-03-30T06:00:00Z`. Nothing when there are none.
+fn quiet_hours(out: &mut String, run: &FileRun) {
+    let noted: Vec<_> = run
+        .results
+        .iter()
+        .filter_map(|r| Some((r, quiet_note(&r.verdict)?)))
+        .collect();
+    if noted.is_empty() {
+        return;
+    }
+    let held = noted.iter().filter(|(r, _)| r.verdict.scheduled()).count();
+    let _ = writeln!(
+        out,
+        "  quiet hours: {held} held, {} dropped",
+        noted.len() - held
+    );
+    for (r, note) in noted.iter().take(MAX_QUIET) {
+        let _ = writeln!(out, "    {}: {}  {note}", event_label(r), r.verdict.outcome);
+    }
+    if noted.len() > MAX_QUIET {
+        let _ = writeln!(
+            out,
+            "    … and {} more (every decision is in --format json)",
+            noted.len() - MAX_QUIET
+        );
+    }
+}
 
 pub fn text(runs: &[FileRun], opts: &Options) -> String {
     let mut out = String::new();
@@ -32,6 +65,7 @@ pub fn text(runs: &[FileRun], opts: &Options) -> String {
                 r.verdict.reason
             );
         }
+        quiet_hours(&mut out, run);
         let (stats, unmatched) = rule_stats(&run.rules, &run.results);
         let width = column_width(stats.iter().map(|s| s.rule.chars().count()), 17);
         let _ = writeln!(

@@ -2,10 +2,11 @@
 
 use std::cell::Cell;
 
-use crate::explain;
 use ratatui::text::Line;
 
 use super::content;
+use super::explained;
+use super::messages::Messages;
 use super::theme::Theme;
 use crate::engine::{Outcome, Verdict};
 use crate::session::Session;
@@ -128,6 +129,8 @@ pub struct App {
     /// Scroll offset of each pane but Events (whose offset follows the cursor).
     pub scroll: [u16; 5],
     pub detail: Detail,
+    /// `messages.txt` at each step of the run.
+    pub messages: Messages,
     pub theme: Theme,
     pub quit: bool,
     /// First row shown in the Events pane and its height at the last render.
@@ -154,6 +157,7 @@ impl App {
             progress: None,
             scroll: [0; 5],
             detail: Detail::default(),
+            messages: Messages::default(),
             theme,
             quit: false,
             events_offset: Cell::new(0),
@@ -195,6 +199,7 @@ impl App {
         let count = changed.iter().filter(|c| **c).count();
         self.changed = changed;
         self.rules_label = session.rules_path.display().to_string();
+        self.messages = Messages::new(&session.rows);
         self.session = Some(session);
         self.detail = Detail::default();
         self.error = None;
@@ -282,32 +287,21 @@ impl App {
         self.scroll[Pane::RuleMatch.index()] = 0;
         self.scroll[Pane::Suppression.index()] = 0;
         let theme = self.theme;
+        let before = row.and_then(|r| self.baseline.as_ref()?.get(r as usize).cloned());
         self.detail = match (row, self.session.as_mut()) {
-            (Some(row), Some(s)) => {
-                let r = s.rows[row as usize].clone();
-                let rules = s.rules.clone();
-                match s.explain(row) {
-                    Ok(Some((_, d))) => Detail {
-                        row: Some(row),
-                        rule_match: {
-                            let before = self.baseline.as_ref().and_then(|b| b.get(row as usize));
-                            let mut lines = explain::baseline(before, &r.verdict);
-                            lines.extend(explain::rule_match(&rules, &d));
-                            content::lines(theme, lines)
-                        },
-                        suppression: content::lines(theme, explain::suppression(&r, &d)),
-                    },
-                    Ok(None) => Detail::default(),
-                    Err(e) => Detail {
-                        row: Some(row),
-                        rule_match: vec![Line::styled(
-                            format!("cannot explain: {e}"),
-                            theme.error(),
-                        )],
-                        suppression: Vec::new(),
-                    },
-                }
-            }
+            (Some(row), Some(s)) => match explained::explain(s, row, before.as_ref()) {
+                Ok(Some(e)) => Detail {
+                    row: Some(row),
+                    rule_match: content::lines(theme, e.rule_match),
+                    suppression: content::lines(theme, e.suppression),
+                },
+                Ok(None) => Detail::default(),
+                Err(e) => Detail {
+                    row: Some(row),
+                    rule_match: vec![Line::styled(format!("cannot explain: {e}"), theme.error())],
+                    suppression: Vec::new(),
+                },
+            },
             _ => Detail::default(),
         };
     }

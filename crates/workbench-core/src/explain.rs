@@ -2,8 +2,10 @@
 //! and Audit panes of the TUI and the output of `workbench explain`.
 
 mod text;
+mod time;
 
 pub use text::{Line, Span, Style, plain};
+pub use time::{local_time, uses_user_time, when};
 
 use crate::engine::{CondTrace, Decision, Outcome, Role, Verdict, Window, fmt_hours};
 use crate::event::format_ts;
@@ -190,12 +192,11 @@ pub fn suppression(row: &EventResult, d: &Decision<'_>) -> Vec<Line> {
         out.push(Line::new(vec![
             Span::styled("zone ", Style::Dim),
             Span::plain(z.to_string()),
-            Span::styled("   local ", Style::Dim),
-            Span::plain(format!(
-                "{} {}",
-                z.zone.local(t).format("%Y-%m-%d %H:%M:%S"),
-                z.zone.offset(t)
-            )),
+        ]));
+        let local = t.with_timezone(&z.zone.tz());
+        out.push(Line::new(vec![
+            Span::styled("local ", Style::Dim),
+            Span::plain(local.format("%Y-%m-%d %H:%M:%S %Z (%:z)").to_string()),
         ]));
     }
     if let Some(q) = &d.trace.quiet {

@@ -1,9 +1,8 @@
-//! The explanation panes: Rule match, Suppression, messages.txt and Audit for the selected event.
+//! The explanation panes: Rule match, Suppression and Audit for the selected event.
 
 use crate::explain;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{block, inner};
@@ -37,45 +36,6 @@ pub fn suppression(frame: &mut Frame<'_>, area: Rect, app: &App) {
             .scroll((scroll, 0)),
         area,
     );
-}
-
-/// The lines delivered up to the cursor, ending at the selected event's own line.
-pub fn messages(frame: &mut Frame<'_>, area: Rect, app: &App) {
-    let t = app.theme;
-    frame.render_widget(block(app, Pane::Messages, None), area);
-    let (Some(s), Some(row)) = (&app.session, app.selected()) else {
-        return;
-    };
-    let height = inner(area).height as usize;
-    let upto = s.delivered.partition_point(|&r| r <= row);
-    let own = upto > 0 && s.delivered[upto - 1] == row;
-    let room = if own {
-        height
-    } else {
-        height.saturating_sub(1)
-    };
-    let scroll = app.scroll[Pane::Messages.index()] as usize;
-    let end = upto.saturating_sub(scroll);
-    let start = end.saturating_sub(room);
-    let mut lines: Vec<Line<'static>> = s.delivered[start..end]
-        .iter()
-        .filter_map(|&r| {
-            let line = s.message_line(r)?;
-            Some(if r == row {
-                Line::styled(line, t.selected())
-            } else {
-                Line::raw(line)
-            })
-        })
-        .collect();
-    if !own {
-        let id = s.rows[row as usize].event_id;
-        lines.push(Line::styled(
-            format!("(event #{id} delivered nothing)"),
-            t.dim(),
-        ));
-    }
-    frame.render_widget(Paragraph::new(lines), inner(area));
 }
 
 /// The selected user's decisions up to the cursor, as the audit showed them then.
