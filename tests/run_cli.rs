@@ -8,7 +8,7 @@ use common::{root, workbench, workbench_in};
 fn bundled_scenarios_pass_with_a_text_report() {
     let r = workbench(&["run", "scenarios"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.ends_with("46 passed, 0 failed\n"), "{}", r.stdout);
+    assert!(r.stdout.ends_with("61 passed, 0 failed\n"), "{}", r.stdout);
     insta::assert_snapshot!("run_text_bundled", r.stdout);
 }
 
@@ -30,8 +30,8 @@ fn json_and_junit_reports_are_byte_identical_across_runs() {
 fn json_report_parses_and_summarises() {
     let r = workbench(&["run", "scenarios", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v["summary"]["files"], 4);
-    assert_eq!(v["summary"]["passed"], 46);
+    assert_eq!(v["summary"]["files"], 5);
+    assert_eq!(v["summary"]["passed"], 61);
     assert_eq!(v["summary"]["failed"], 0);
     let d = &v["files"][0]["decisions"][0];
     for key in [
@@ -239,15 +239,15 @@ fn min_coverage_fails_when_an_enabled_rule_never_matched() {
     let r = workbench(&["run", "scenarios/payment_failures.yaml", "--min-coverage"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stdout.contains(
-        "coverage rules/rules.yaml: 2 of 4 enabled rules matched; never matched: welcome_email (line 3), bank_link_nudge (line 20) — below the required 100%"
+        "coverage rules/rules.yaml: 2 of 5 enabled rules matched; never matched: welcome_email (line 3), bank_link_nudge (line 20), payday_savings_push (line 70) — below the required 100%"
     ), "{}", r.stdout);
     let r = workbench(&[
         "run",
         "scenarios/payment_failures.yaml",
         "--min-coverage",
-        "50",
+        "40",
     ]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.code, 0, "2 of 5 is 40%: {}", r.stdout);
     let r = workbench(&["run", "scenarios", "--min-coverage"]);
     assert_eq!(
         r.code, 0,

@@ -186,7 +186,7 @@ fn a_broken_rules_file_keeps_the_last_good_results_and_a_fixed_one_reloads() {
     // Fixed: once_ever instead of once per day changes four decisions.
     std::fs::write(
         &rules,
-        good.replace("mode: once_per_calendar_day", "mode: once_ever"),
+        good.replacen("mode: once_per_calendar_day", "mode: once_ever", 1),
     )
     .unwrap();
     let fixed = Session::load(
@@ -278,7 +278,7 @@ fn the_baseline_keeps_marking_changes_across_reloads() {
 
     std::fs::write(
         &rules,
-        good.replace("mode: once_per_calendar_day", "mode: once_ever"),
+        good.replacen("mode: once_per_calendar_day", "mode: once_ever", 1),
     )
     .unwrap();
     app.loaded(
