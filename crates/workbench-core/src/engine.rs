@@ -393,7 +393,7 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
     }
     trace.suppression = Some(suppression);
     let reason = match capped {
-        Some(c) => format!("{} matched; {c}", rule.name),
+        Some(c) => format!("{} matched; capped by {c}", rule.name),
         None => reason::matched(rule, &trace, outcome),
     };
     Decision {

@@ -148,18 +148,37 @@ pub fn suppression(row: &EventResult, d: &Decision<'_>) -> Vec<Line> {
         Span::styled(format!("⇒ {}: ", v.outcome), Style::Outcome(v.outcome)),
         Span::plain(v.reason.clone()),
     ]);
-    let Some(s) = &d.trace.suppression else {
-        return vec![
-            Line::styled("no rule matched: nothing to suppress", Style::Dim),
-            outcome,
-        ];
+    // The guards in SPEC §7.3's order: consent and holdout, the rule's own suppression,
+    // caps, quiet hours; each passed (✓) or the one that stopped the send (✗).
+    let guard = |name: &str, ok: bool, text: String| {
+        let style = if ok { Style::Pass } else { Style::Fail };
+        Line::new(vec![
+            Span::styled(format!("{} {name} ", mark(ok)), style),
+            Span::plain(text),
+        ])
     };
-    let mut out = vec![Line::new(vec![
+    let mut out: Vec<Line> = d
+        .trace
+        .guards
+        .iter()
+        .map(|g| guard(g.name(), g.passed(), g.to_string()))
+        .collect();
+    let Some(s) = &d.trace.suppression else {
+        if out.is_empty() {
+            out.push(Line::styled(
+                "no rule matched: nothing to suppress",
+                Style::Dim,
+            ));
+        }
+        out.push(outcome);
+        return out;
+    };
+    out.push(Line::new(vec![
         Span::styled("mode ", Style::Dim),
         Span::plain(s.mode.to_string()),
         Span::styled("   key ", Style::Dim),
         Span::plain(format!("({}, {})", row.user_id, s.template)),
-    ])];
+    ]));
     if s.mode == Suppression::None {
         out.push(Line::styled("never suppressed", Style::Dim));
     } else {
@@ -187,6 +206,12 @@ pub fn suppression(row: &EventResult, d: &Decision<'_>) -> Vec<Line> {
             earlier,
         ]));
     }
+    out.extend(
+        d.trace
+            .caps
+            .iter()
+            .map(|c| guard("cap", !c.stopped(), c.to_string())),
+    );
     if let Some(z) = &d.trace.zone {
         let t = row.event_timestamp;
         out.push(Line::new(vec![

@@ -128,13 +128,12 @@ impl CapTrace {
 }
 
 impl fmt::Display for CapTrace {
-    /// `capped by marketing_per_day: 2 of max 2 on 2025-10-10 (Europe/Oslo), events 3, 5`.
+    /// `marketing_per_day: 2 of max 2 in 2025-10-10 (Europe/Oslo), events 3, 5`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ids: Vec<String> = self.found.iter().map(|d| d.event_id.to_string()).collect();
-        let verb = if self.stopped() { "capped" } else { "under" };
         write!(
             f,
-            "{verb} by {}: {} of max {} in {}",
+            "{}: {} of max {} in {}",
             self.name,
             self.found.len(),
             self.max,

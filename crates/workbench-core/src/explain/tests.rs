@@ -194,3 +194,52 @@ fn the_baseline_shows_only_when_the_decision_differs() {
     assert_eq!(lines[1].spans[1].style, Style::Outcome(Outcome::Allow));
     assert_eq!(lines[2].to_string(), "");
 }
+
+#[test]
+fn the_suppression_pane_lists_the_guards_in_order() {
+    let r = RuleSet::from_yaml(
+        Path::new("g.yaml"),
+        "consent: {marketing: user_traits.marketing_opt_in}\n\
+         holdout: {percent: 0, salt: s}\n\
+         frequency_caps:\n  - {name: daily, max: 1, window: calendar_day, calendar: utc}\n\
+         rules:\n  - name: promo\n    trigger: {event_type: tick}\n    \
+         action: {type: send, template_name: PROMO, delivery_method: email}\n",
+    )
+    .unwrap();
+    let mut e = ev("tick", "2025-10-10T12:00:00Z", json!({}));
+    e.user_traits = serde_json::from_value(json!({"marketing_opt_in": true})).ok();
+    let zone = crate::engine::resolve_zone(&r, &e, None);
+    let l = crate::engine::lookups(&r, &e, zone.zone);
+    let earlier = Delivery {
+        event_id: 4,
+        event_timestamp: at("2025-10-10T08:00:00Z"),
+    };
+    let h = History {
+        caps: l
+            .caps
+            .iter()
+            .map(|(c, w)| (*c, *w, vec![earlier]))
+            .collect(),
+        zone,
+        ..History::default()
+    };
+    let d = decide(&r, &e, &h);
+    assert_eq!(
+        plain(&suppression(&result(5, &e, &d), &d)),
+        "✓ consent marketing needs user_traits.marketing_opt_in exactly true, got true\n\
+         ✓ holdout bucket 7 of 100 (salt `s`) is not below the 0% holdout\n\
+         mode none   key (u_jo, PROMO)\n\
+         never suppressed\n\
+         ✗ cap daily: 1 of max 1 in 2025-10-10 (UTC), event 4\n\
+         ⇒ suppress: promo matched; capped by daily: 1 of max 1 in 2025-10-10 (UTC), event 4\n"
+    );
+    // Stopped by consent: the guards so far, and no suppression to show.
+    e.user_traits = serde_json::from_value(json!({"marketing_opt_in": false})).ok();
+    let d = decide(&r, &e, &History::default());
+    assert_eq!(
+        plain(&suppression(&result(5, &e, &d), &d)),
+        "✗ consent marketing needs user_traits.marketing_opt_in exactly true, got false\n\
+         ⇒ suppress: promo matched; stopped by consent: marketing needs \
+         user_traits.marketing_opt_in exactly true, got false\n"
+    );
+}
