@@ -177,7 +177,7 @@ fn consent_comes_first_then_holdout_then_the_rules_suppression() {
     assert_eq!(d.verdict.reason_code, ReasonCode::SuppressedOnceEver);
 }
 
-const CAPPED: &str = r#"
+const CAPPED: &str = r"
 timezone: Europe/Oslo
 frequency_caps:
   - name: marketing_per_day
@@ -203,7 +203,7 @@ rules:
   - name: cx
     trigger: {event_type: risk}
     action: {type: alert, template_name: CX, delivery_method: internal}
-"#;
+";
 
 fn capped() -> RuleSet {
     RuleSet::from_yaml(Path::new("r.yaml"), CAPPED).unwrap()

@@ -41,11 +41,13 @@ impl Cap {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
 enum RawWindow {
-    CalendarDay,
-    CalendarWeek,
-    CalendarMonth,
+    #[serde(rename = "calendar_day")]
+    Day,
+    #[serde(rename = "calendar_week")]
+    Week,
+    #[serde(rename = "calendar_month")]
+    Month,
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,9 +94,9 @@ impl TryFrom<RawCap> for Cap {
             name: name.into(),
             max,
             window: match raw.window {
-                RawWindow::CalendarDay => Calendar::Day,
-                RawWindow::CalendarWeek => Calendar::Week,
-                RawWindow::CalendarMonth => Calendar::Month,
+                RawWindow::Day => Calendar::Day,
+                RawWindow::Week => Calendar::Week,
+                RawWindow::Month => Calendar::Month,
             },
             calendar: raw.calendar.unwrap_or(CalendarBasis::User),
             categories: raw.categories,
