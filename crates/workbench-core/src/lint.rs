@@ -4,6 +4,7 @@
 //! nothing sends and values of the wrong type.
 
 mod facts;
+mod guards;
 mod pairs;
 mod time;
 
@@ -35,6 +36,8 @@ pub enum LintKind {
     QuietHoursNoEffect,
     /// A rule decides in the user's zone, but nothing gives a zone other than UTC.
     NoZoneSource,
+    CapUnreachable,
+    ConsentUnused,
 }
 
 /// What `check` reports: warnings, and notes on lints that could not finish.
@@ -152,6 +155,8 @@ pub fn lint_with(rules: &RuleSet, facts: &Facts) -> Lints {
     facts::type_mismatches(rules, facts, &mut out);
     time::quiet_hours_no_effect(rules, &mut out);
     time::no_zone_source(rules, facts, &mut out);
+    guards::caps(rules, &mut out);
+    guards::consent(rules, &mut out);
     pairs::pairs(rules, &mut out, &mut notes);
     out.sort_by_key(|w| w.line);
     Lints {
