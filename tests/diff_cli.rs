@@ -262,3 +262,68 @@ fn each_git_revision_is_read_once() {
         "one `git show` for both scenarios: {calls}"
     );
 }
+
+#[test]
+fn diff_names_the_guard_behind_each_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = "rules:\n  - name: promo\n    trigger: {event_type: tick}\n    \
+                 action: {type: send, template_name: PROMO, delivery_method: email}\n";
+    std::fs::write(dir.path().join("base.yaml"), rules).unwrap();
+    std::fs::write(
+        dir.path().join("new.yaml"),
+        format!(
+            "{rules}frequency_caps:\n  - {{name: one_a_day, max: 1, window: calendar_day, calendar: utc}}\n"
+        ),
+    )
+    .unwrap();
+    let mut events = String::from("events:\n");
+    for (user, hour) in [
+        ("a", 9),
+        ("a", 10),
+        ("a", 11),
+        ("b", 9),
+        ("b", 10),
+        ("c", 9),
+    ] {
+        events.push_str(&format!(
+            "  - {{user_id: {user}, event_type: tick, event_timestamp: 2025-10-10T{hour:02}:00:00Z}}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("s.yaml"), events).unwrap();
+    let r = workbench_in(
+        dir.path(),
+        &[
+            "diff",
+            "s.yaml",
+            "--base",
+            "base.yaml",
+            "--rules",
+            "new.yaml",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("  2 users newly capped by one_a_day (3 events)\n"),
+        "{}",
+        r.stdout
+    );
+    let j = workbench_in(
+        dir.path(),
+        &[
+            "diff",
+            "s.yaml",
+            "--base",
+            "base.yaml",
+            "--rules",
+            "new.yaml",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(
+        v["files"][0]["guards"][0],
+        serde_json::json!({"label": "newly capped by one_a_day", "users": 2, "events": 3})
+    );
+}

@@ -27,6 +27,16 @@ pub struct FileDiff<'a> {
     pub base: &'a FileRun,
     pub new: &'a FileRun,
     pub groups: Vec<Group<'a>>,
+    /// Changes by the guard that caused them: `newly stopped by cap marketing_per_day`.
+    pub guards: Vec<GuardChange>,
+}
+
+/// How many users and events a guard newly stopped, or no longer stops.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GuardChange {
+    pub label: String,
+    pub users: usize,
+    pub events: usize,
 }
 
 impl FileDiff<'_> {
@@ -80,7 +90,44 @@ pub fn compare<'a>(base: &'a FileRun, new: &'a FileRun) -> FileDiff<'a> {
             .cmp(&a.changes.len())
             .then_with(|| a.label.cmp(&b.label))
     });
-    FileDiff { base, new, groups }
+    let guards = by_guard(&groups);
+    FileDiff {
+        base,
+        new,
+        groups,
+        guards,
+    }
+}
+
+/// The changes a guard explains: sends it now stops that it did not, or no longer stops.
+fn by_guard(groups: &[Group<'_>]) -> Vec<GuardChange> {
+    let mut seen: std::collections::BTreeMap<String, (std::collections::BTreeSet<&str>, usize)> =
+        std::collections::BTreeMap::new();
+    for c in groups.iter().flat_map(|g| &g.changes) {
+        let (before, after) = (c.before.stopped_by(), c.event.verdict.stopped_by());
+        if before == after {
+            continue;
+        }
+        let label = match (after, before) {
+            (Some(g), _) if g.starts_with("cap ") => format!("newly capped by {}", &g[4..]),
+            (Some(g), _) => format!("newly stopped by {g}"),
+            (None, Some(g)) => format!("no longer stopped by {g}"),
+            (None, None) => continue,
+        };
+        let entry = seen.entry(label).or_default();
+        entry.0.insert(&c.event.user_id);
+        entry.1 += 1;
+    }
+    let mut out: Vec<GuardChange> = seen
+        .into_iter()
+        .map(|(label, (users, events))| GuardChange {
+            label,
+            users: users.len(),
+            events,
+        })
+        .collect();
+    out.sort_by(|a, b| b.users.cmp(&a.users).then_with(|| a.label.cmp(&b.label)));
+    out
 }
 
 /// The kind of a change, in words.

@@ -292,6 +292,29 @@ impl Verdict {
         )
     }
 
+    /// The guard that stopped this send, in words (`consent`, `holdout`, `once_ever`,
+    /// `once_per_calendar_day`, `cap marketing_per_day`, `quiet hours`); `None` unless
+    /// suppressed.
+    pub fn stopped_by(&self) -> Option<String> {
+        Some(match self.reason_code {
+            ReasonCode::SuppressedNoConsent => "consent".to_string(),
+            ReasonCode::SuppressedHoldout => "holdout".to_string(),
+            ReasonCode::SuppressedOnceEver => "once_ever".to_string(),
+            ReasonCode::SuppressedOncePerCalendarDay => "once_per_calendar_day".to_string(),
+            ReasonCode::SuppressedQuietHours => "quiet hours".to_string(),
+            ReasonCode::SuppressedFrequencyCap => {
+                // The reason says `...; capped by NAME: ...` (see `decide`).
+                let name = self
+                    .reason
+                    .split_once("; capped by ")
+                    .and_then(|(_, rest)| rest.split_once(':'))
+                    .map_or("?", |(name, _)| name);
+                format!("cap {name}")
+            }
+            _ => return None,
+        })
+    }
+
     /// Whether this delivery waits for quiet hours to end.
     pub fn scheduled(&self) -> bool {
         self.deliver_at.is_some()

@@ -51,6 +51,17 @@ pub fn text(diffs: &[FileDiff<'_>]) -> String {
                 let _ = writeln!(out, "      after:  {}", e.verdict.reason);
             }
         }
+        for g in &d.guards {
+            let _ = writeln!(
+                out,
+                "  {} user{} {} ({} event{})",
+                g.users,
+                if g.users == 1 { "" } else { "s" },
+                g.label,
+                g.events,
+                if g.events == 1 { "" } else { "s" }
+            );
+        }
         let rows = d.rule_counts();
         let width = column_width(rows.iter().map(|(r, _, _)| r.chars().count()), 4);
         let _ = writeln!(
@@ -98,6 +109,7 @@ struct JsonFile {
     events: usize,
     changed: usize,
     groups: Vec<JsonGroup>,
+    guards: Vec<super::GuardChange>,
     rules: Vec<JsonRule>,
 }
 
@@ -164,6 +176,7 @@ pub fn json(diffs: &[FileDiff<'_>]) -> String {
                         .collect(),
                 })
                 .collect(),
+            guards: d.guards.clone(),
             rules: d
                 .rule_counts()
                 .into_iter()
