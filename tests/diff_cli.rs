@@ -276,19 +276,15 @@ fn diff_names_the_guard_behind_each_change() {
         ),
     )
     .unwrap();
-    let mut events = String::from("events:\n");
-    for (user, hour) in [
-        ("a", 9),
-        ("a", 10),
-        ("a", 11),
-        ("b", 9),
-        ("b", 10),
-        ("c", 9),
-    ] {
-        events.push_str(&format!(
-            "  - {{user_id: {user}, event_type: tick, event_timestamp: 2025-10-10T{hour:02}:00:00Z}}\n"
-        ));
-    }
+    let events: String = [("a", 9), ("a", 10), ("a", 11), ("b", 9), ("b", 10), ("c", 9)]
+        .iter()
+        .map(|(user, hour)| {
+            format!(
+                "  - {{user_id: {user}, event_type: tick, event_timestamp: 2025-10-10T{hour:02}:00:00Z}}\n"
+            )
+        })
+        .collect();
+    let events = format!("events:\n{events}");
     std::fs::write(dir.path().join("s.yaml"), events).unwrap();
     let r = workbench_in(
         dir.path(),
