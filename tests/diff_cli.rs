@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::process::Command;
 
 use common::{root, workbench, workbench_in};
@@ -276,15 +277,20 @@ fn diff_names_the_guard_behind_each_change() {
         ),
     )
     .unwrap();
-    let events: String = [("a", 9), ("a", 10), ("a", 11), ("b", 9), ("b", 10), ("c", 9)]
-        .iter()
-        .map(|(user, hour)| {
-            format!(
-                "  - {{user_id: {user}, event_type: tick, event_timestamp: 2025-10-10T{hour:02}:00:00Z}}\n"
-            )
-        })
-        .collect();
-    let events = format!("events:\n{events}");
+    let mut events = String::from("events:\n");
+    for (user, hour) in [
+        ("a", 9),
+        ("a", 10),
+        ("a", 11),
+        ("b", 9),
+        ("b", 10),
+        ("c", 9),
+    ] {
+        let _ = writeln!(
+            events,
+            "  - {{user_id: {user}, event_type: tick, event_timestamp: 2025-10-10T{hour:02}:00:00Z}}"
+        );
+    }
     std::fs::write(dir.path().join("s.yaml"), events).unwrap();
     let r = workbench_in(
         dir.path(),
