@@ -6,7 +6,9 @@ use super::{Options, totals};
 use crate::engine::Verdict;
 use crate::event::format_ts;
 use crate::pipeline::DeliveryStatus;
-use crate::results::{Coverage, EventResult, FileRun, RuleStats, coverage, rule_stats};
+use crate::results::{
+    Coverage, EventResult, FileRun, RuleStats, coverage, guard_stops, rule_stats,
+};
 use crate::scenario::Mismatch;
 
 #[derive(Serialize)]
@@ -32,6 +34,14 @@ struct File<'a> {
     decisions: Vec<Decision<'a>>,
     rule_stats: Vec<RuleStats>,
     unmatched: usize,
+    /// How often each guard stopped a send.
+    guard_stops: Vec<GuardStop>,
+}
+
+#[derive(Serialize)]
+struct GuardStop {
+    guard: String,
+    stopped: usize,
 }
 
 #[derive(Serialize)]
@@ -101,6 +111,10 @@ pub fn json(runs: &[FileRun], opts: &Options) -> String {
                     .collect(),
                 rule_stats,
                 unmatched,
+                guard_stops: guard_stops(&run.results)
+                    .into_iter()
+                    .map(|(guard, stopped)| GuardStop { guard, stopped })
+                    .collect(),
             }
         })
         .collect();

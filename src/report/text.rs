@@ -6,7 +6,7 @@ use super::{
     Options, column_width, coverage_text, event_label, failure_line, mismatch_text, quiet_note,
     totals,
 };
-use crate::results::{FileRun, coverage, rule_stats};
+use crate::results::{FileRun, coverage, guard_stops, rule_stats};
 
 /// The most held or dropped decisions listed per file; the JSON report has them all.
 pub const MAX_QUIET: usize = 20;
@@ -66,6 +66,11 @@ pub fn text(runs: &[FileRun], opts: &Options) -> String {
             );
         }
         quiet_hours(&mut out, run);
+        let stops = guard_stops(&run.results);
+        if !stops.is_empty() {
+            let list: Vec<String> = stops.iter().map(|(g, n)| format!("{g} {n}")).collect();
+            let _ = writeln!(out, "  sends stopped by: {}", list.join(", "));
+        }
         let (stats, unmatched) = rule_stats(&run.rules, &run.results);
         let width = column_width(stats.iter().map(|s| s.rule.chars().count()), 17);
         let _ = writeln!(

@@ -156,6 +156,27 @@ impl Coverage {
 }
 
 /// Coverage per rules file, in the order the files were first used.
+/// How often each guard stopped a send, in SPEC §7.3's order (caps by name, in the order
+/// first met): `[("consent", 3), ("once_ever", 4), ("cap marketing_per_day", 2)]`.
+pub fn guard_stops(results: &[EventResult]) -> Vec<(String, usize)> {
+    let rank = |g: &str| match g {
+        "consent" => 0,
+        "holdout" => 1,
+        "once_ever" | "once_per_calendar_day" => 2,
+        g if g.starts_with("cap ") => 3,
+        _ => 4,
+    };
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for g in results.iter().filter_map(|r| r.verdict.stopped_by()) {
+        match out.iter_mut().find(|(name, _)| *name == g) {
+            Some((_, n)) => *n += 1,
+            None => out.push((g, 1)),
+        }
+    }
+    out.sort_by_key(|(g, _)| rank(g));
+    out
+}
+
 pub fn coverage(runs: &[FileRun]) -> Vec<Coverage> {
     let mut out: Vec<(PathBuf, Vec<bool>, Arc<RuleSet>)> = Vec::new();
     for run in runs {
