@@ -16,7 +16,7 @@ use workbench::rules::RuleSet;
 use workbench::rules::policy::Holdout;
 use workbench::store::SqliteStore;
 
-const RULES: &str = r#"
+const RULES: &str = r"
 timezone: UTC
 frequency_caps:
   - {name: daily, max: 2, window: calendar_day, categories: [marketing]}
@@ -32,7 +32,7 @@ rules:
     trigger: {event_type: c}
     category: transactional
     action: {type: send, template_name: C, delivery_method: sms}
-"#;
+";
 
 /// Each user keeps one zone, so "a window" means the same local days for all their events.
 const ZONES: [&str; 4] = ["Pacific/Auckland", "America/New_York", "Europe/Oslo", "UTC"];
