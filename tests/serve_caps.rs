@@ -79,7 +79,7 @@ fn sixty_four_clients_never_beat_a_cap_on_sqlite() {
     )
     .unwrap();
     let s = Arc::new(s);
-    check(&race(&[s.clone()]));
+    check(&race(std::slice::from_ref(&s)));
     assert_eq!(s.messages().len(), 3);
 }
 
