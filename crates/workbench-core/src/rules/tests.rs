@@ -690,7 +690,7 @@ fn a_template_that_is_not_liquid_is_a_load_error_at_its_text() {
         err(&format!(
             "{ONE}templates:\n  A: fine\n  T: |\n    Hi\n    {{{{ user_id | nosuch }}}}\n"
         )),
-        "r.yaml:7:6: templates.T: the text is not valid Liquid: unknown filter `nosuch`"
+        "r.yaml:8:5: templates.T: the text is not valid Liquid: unknown filter `nosuch`"
     );
 }
 
