@@ -210,7 +210,7 @@ impl Store for PgStore {
             ),
             &[&outbox, &micros(now), &limit],
         )?;
-        let mut rows: Vec<(i64, SendRow)> = rows.iter().map(|r| (r.get(7), send_row(r))).collect();
+        let mut rows: Vec<(i64, SendRow)> = rows.iter().map(|r| (r.get(8), send_row(r))).collect();
         rows.sort_by_key(|(us, row)| (*us, row.event_id));
         let claimed = rows
             .into_iter()

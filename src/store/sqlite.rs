@@ -231,7 +231,7 @@ impl Store for SqliteStore {
         ))?;
         let mut rows = stmt
             .query_map(params![self.outbox, micros(now), limit], |r| {
-                Ok((r.get::<_, i64>(7)?, send_row(r)?))
+                Ok((r.get::<_, i64>(8)?, send_row(r)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         rows.sort_by_key(|(us, row)| (*us, row.event_id));
