@@ -10,7 +10,7 @@
 //! (`__wb_default_N`), which each render fills with the path's value, or nil when the event
 //! lacks it. The same variable used elsewhere without `default` stays strict.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::{Arc, OnceLock};
 
 use liquid::model::{Object, Value as LValue};
@@ -296,7 +296,7 @@ fn rewrite_output(inner: &str, n: usize) -> Option<(String, Vec<Seg>)> {
     let path = parse_path(body)?;
     let mut new = String::with_capacity(inner.len() + 16);
     new.push_str(&entry[..lead]);
-    new.push_str(&format!("__wb_default_{n}"));
+    let _ = write!(new, "__wb_default_{n}");
     new.push_str(&inner[lead + body.len()..]);
     Some((new, path))
 }
@@ -403,7 +403,7 @@ fn one_line(e: &liquid::Error) -> String {
         if k.starts_with("available") || k == "input" {
             continue;
         }
-        out.push_str(&format!(", {k}: {v}"));
+        let _ = write!(out, ", {k}: {v}");
     }
     crate::yaml::escape_controls(&out)
 }
