@@ -28,7 +28,8 @@ pub struct Message {
 }
 
 impl Message {
-    /// The message a verdict delivers, if it delivers one.
+    /// The message a verdict delivers, if it delivers one, with the text the engine rendered
+    /// (the template's text as the rules have it, for a verdict that carries none).
     pub fn for_verdict(
         rules: &RuleSet,
         event_timestamp: DateTime<Utc>,
@@ -48,11 +49,16 @@ impl Message {
             channel: channel.as_str(),
             event_id,
             rule: rule.clone(),
-            text: rules.text(template).to_string(),
+            text: v
+                .message_text
+                .clone()
+                .unwrap_or_else(|| rules.text(template).to_string()),
         })
     }
 
-    /// The message of a stored send request (after a crash, or a scheduled one now due).
+    /// The message of a stored send request (after a crash, or a scheduled one now due), with
+    /// the text rendered when it was decided; rows from before migration 6 have none and take
+    /// the template's text as the rules have it.
     pub fn for_request(rules: &RuleSet, req: &crate::store::SendRequest) -> Message {
         Message {
             at: req.deliver_at.unwrap_or(req.event_timestamp),
@@ -61,7 +67,10 @@ impl Message {
             channel: req.channel.as_str(),
             event_id: req.event_id,
             rule: req.rule.clone(),
-            text: rules.text(&req.template_name).to_string(),
+            text: req
+                .message_text
+                .clone()
+                .unwrap_or_else(|| rules.text(&req.template_name).to_string()),
         }
     }
 

@@ -216,6 +216,8 @@ pub struct SendRequest {
     pub rule: Arc<str>,
     /// When a held send is due; `None` for immediate ones.
     pub deliver_at: Option<DateTime<Utc>>,
+    /// The text rendered when the event was decided; `None` for rows from before migration 6.
+    pub message_text: Option<String>,
 }
 
 /// What a decided event writes, as the columns' values: built once here for both backends.
@@ -236,6 +238,7 @@ pub(crate) struct RecordRows<'a> {
     pub deliver_at: Option<String>,
     pub deliver_us: Option<i64>,
     pub category: Option<&'static str>,
+    pub message_text: Option<&'a str>,
     pub also: AlsoWrite<'a>,
 }
 
@@ -285,6 +288,7 @@ impl<'a> RecordRows<'a> {
             deliver_at: v.deliver_at.map(crate::event::format_ts),
             deliver_us: v.deliver_at.map(micros),
             category: rec.category.map(Category::as_str),
+            message_text: v.message_text.as_deref(),
             also,
         }
     }
@@ -321,11 +325,12 @@ pub(crate) struct SendRow {
     pub channel: String,
     pub reason: String,
     pub deliver_at: Option<String>,
+    pub message_text: Option<String>,
 }
 
 impl SendRow {
-    pub(crate) const COLUMNS: &'static str =
-        "event_id, user_id, event_timestamp, template_name, channel, reason, deliver_at";
+    pub(crate) const COLUMNS: &'static str = "event_id, user_id, event_timestamp, \
+        template_name, channel, reason, deliver_at, message_text";
 
     pub(crate) fn parse(self) -> Result<SendRequest, StoreError> {
         let id = self.event_id;
@@ -341,6 +346,7 @@ impl SendRow {
                 .unwrap_or(&self.reason)
                 .into(),
             deliver_at: self.deliver_at.as_deref().map(parse_ts).transpose()?,
+            message_text: self.message_text,
         })
     }
 }
@@ -362,6 +368,7 @@ pub(crate) struct AuditRow {
     pub deliver_at: Option<String>,
     /// The send request's `delivered`, when the decision has one.
     pub delivered: Option<bool>,
+    pub message_text: Option<String>,
 }
 
 impl AuditRow {
@@ -369,7 +376,7 @@ impl AuditRow {
     /// send_requests s ON s.id = d.id` (see [`AuditRow::FROM`]).
     pub(crate) const COLUMNS: &'static str = "d.id, d.event_type, d.event_timestamp, \
         d.matched_rule, d.action_type, d.template_name, d.channel, d.outcome, d.reason, \
-        d.reason_code, d.created_at, d.deliver_at, s.delivered";
+        d.reason_code, d.created_at, d.deliver_at, s.delivered, d.message_text";
     pub(crate) const FROM: &'static str = "decisions d LEFT JOIN send_requests s ON s.id = d.id";
 
     pub(crate) fn parse(self) -> Result<AuditEntry, StoreError> {
@@ -395,6 +402,7 @@ impl AuditRow {
                 reason: self.reason,
                 reason_code: parse_column(id, "reason_code", &self.reason_code, ReasonCode::parse)?,
                 deliver_at: self.deliver_at.as_deref().map(parse_ts).transpose()?,
+                message_text: self.message_text,
             },
             decision_timestamp: parse_ts(&self.created_at)?,
             delivery_status: self

@@ -31,7 +31,9 @@ fn the_readme_example_and_every_endpoint() {
             "matched_rule": "insufficient_funds_email", "action_type": "send",
             "template_name": "INSUFFICIENT_FUNDS_EMAIL", "channel": "email", "outcome": "allow",
             "reason": "insufficient_funds_email matched; send by email: first INSUFFICIENT_FUNDS_EMAIL for this user on 2024-01-15 (UTC)",
-            "reason_code": "sent", "deliver_at": null, "delivery_status": "delivered"
+            "reason_code": "sent", "deliver_at": null,
+            "message_text": "Your payment didn't go through because the balance was too low. Top up and we'll retry, with no fee.",
+            "delivery_status": "delivered"
         })
     );
     let (status, v) = s.post("/events", README_EXAMPLE);

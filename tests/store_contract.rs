@@ -356,7 +356,7 @@ fn postgres_store_contract() {
         return;
     };
     let mut s = PgStore::connect(&db.url()).unwrap();
-    assert_eq!(s.version().unwrap(), 5);
+    assert_eq!(s.version().unwrap(), 6);
     events_and_lookups(&mut s);
     let db2 = common::pg::PgDb::new().unwrap();
     pipeline_contract(PgStore::connect(&db2.url()).unwrap());
@@ -379,7 +379,7 @@ fn postgres_refuses_a_newer_schema() {
         .unwrap();
     let err = PgStore::connect(&db.url()).err().unwrap().to_string();
     assert!(
-        err.contains("schema version 99 is newer than this binary knows (5)"),
+        err.contains("schema version 99 is newer than this binary knows (6)"),
         "{err}"
     );
 }

@@ -66,6 +66,10 @@ pub struct VerdictBody {
     /// UTC; null for every other decision.
     #[schema(format = DateTime)]
     pub deliver_at: Option<String>,
+    /// The delivered text: the template's Liquid text rendered for the event (an alert whose
+    /// template does not render carries its raw text); null on decisions that are not
+    /// deliveries, and on deliveries recorded before the text was kept.
+    pub message_text: Option<String>,
 }
 
 impl From<Verdict> for VerdictBody {
@@ -79,6 +83,7 @@ impl From<Verdict> for VerdictBody {
             reason: v.reason,
             reason_code: v.reason_code.to_string(),
             deliver_at: v.deliver_at.map(format_ts),
+            message_text: v.message_text,
         }
     }
 }

@@ -190,6 +190,20 @@ pub const MIGRATIONS: &[Migration] = &[
         CREATE INDEX ix_send_requests_user_time ON send_requests (user_id, event_us);
         ",
     },
+    // 6: template texts are Liquid (SPEC §7.4): a decision keeps the text it delivered, and
+    // a send request the text to write, so a scheduled send delivered later and a line
+    // written again after a crash carry the text rendered when the event was decided. Older
+    // rows have none: they are written with the template's text as the rules have it.
+    Migration {
+        sqlite: "
+        ALTER TABLE decisions ADD COLUMN message_text TEXT;
+        ALTER TABLE send_requests ADD COLUMN message_text TEXT;
+        ",
+        postgres: "
+        ALTER TABLE decisions ADD COLUMN message_text TEXT;
+        ALTER TABLE send_requests ADD COLUMN message_text TEXT;
+        ",
+    },
 ];
 
 /// The version whose migration adds `events.timezone`, which existing events get from their

@@ -210,7 +210,7 @@ impl Store for PgStore {
             ),
             &[&outbox, &micros(now), &limit],
         )?;
-        let mut rows: Vec<(i64, SendRow)> = rows.iter().map(|r| (r.get(7), send_row(r))).collect();
+        let mut rows: Vec<(i64, SendRow)> = rows.iter().map(|r| (r.get(8), send_row(r))).collect();
         rows.sort_by_key(|(us, row)| (*us, row.event_id));
         let claimed = rows
             .into_iter()
@@ -261,7 +261,7 @@ impl Store for PgStore {
         for r in rows {
             let row = audit_row(&r);
             let event = load_event(c, &stmts.load_event, row.event_id)?;
-            each(Recorded::from_row(row, r.get::<_, &str>(13), event)?)?;
+            each(Recorded::from_row(row, r.get::<_, &str>(14), event)?)?;
         }
         Ok(())
     }
@@ -304,6 +304,7 @@ fn audit_row(r: &::postgres::Row) -> AuditRow {
         created_at: r.get(10),
         deliver_at: r.get(11),
         delivered: r.get(12),
+        message_text: r.get(13),
     }
 }
 
@@ -316,6 +317,7 @@ fn send_row(r: &::postgres::Row) -> SendRow {
         channel: r.get(4),
         reason: r.get(5),
         deliver_at: r.get(6),
+        message_text: r.get(7),
     }
 }
 
@@ -492,6 +494,7 @@ impl StoreTx for PgTx<'_> {
                 &r.channel,
                 &r.decided_at,
                 &r.deliver_at,
+                &r.message_text,
             ],
         )?;
         match &r.also {
@@ -515,6 +518,7 @@ impl StoreTx for PgTx<'_> {
                         &r.deliver_at,
                         &r.deliver_us,
                         &r.category,
+                        &r.message_text,
                     ],
                 )?;
             }

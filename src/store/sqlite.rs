@@ -157,6 +157,7 @@ fn send_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SendRow> {
         channel: r.get(4)?,
         reason: r.get(5)?,
         deliver_at: r.get(6)?,
+        message_text: r.get(7)?,
     })
 }
 
@@ -230,7 +231,7 @@ impl Store for SqliteStore {
         ))?;
         let mut rows = stmt
             .query_map(params![self.outbox, micros(now), limit], |r| {
-                Ok((r.get::<_, i64>(7)?, send_row(r)?))
+                Ok((r.get::<_, i64>(8)?, send_row(r)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         rows.sort_by_key(|(us, row)| (*us, row.event_id));
@@ -285,7 +286,7 @@ impl Store for SqliteStore {
         while let Some(r) = rows.next()? {
             let row = audit_row(r)?;
             let event = load_event(&self.conn, row.event_id)?;
-            each(Recorded::from_row(row, &r.get::<_, String>(13)?, event)?)?;
+            each(Recorded::from_row(row, &r.get::<_, String>(14)?, event)?)?;
         }
         Ok(())
     }
@@ -325,6 +326,7 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
         created_at: r.get(10)?,
         deliver_at: r.get(11)?,
         delivered: r.get(12)?,
+        message_text: r.get(13)?,
     })
 }
 

@@ -209,6 +209,8 @@ pub enum ReasonCode {
     SuppressedHoldout,
     SuppressedFrequencyCap,
     SuppressedQuietHours,
+    /// The rule's template does not render for the event (SPEC §7.3 row 5).
+    SuppressedRenderError,
     /// Allowed, held by quiet hours until `deliver_at`.
     Scheduled,
 }
@@ -238,7 +240,8 @@ names! {
         SuppressedOncePerCalendarDay = "suppressed_once_per_calendar_day",
         SuppressedNoConsent = "suppressed_no_consent", SuppressedHoldout = "suppressed_holdout",
         SuppressedFrequencyCap = "suppressed_frequency_cap",
-        SuppressedQuietHours = "suppressed_quiet_hours", Scheduled = "scheduled" },
+        SuppressedQuietHours = "suppressed_quiet_hours",
+        SuppressedRenderError = "suppressed_render_error", Scheduled = "scheduled" },
     DecisionAction => { None = "none", Send = "send", Alert = "alert" }
 }
 
@@ -255,6 +258,9 @@ pub struct Verdict {
     /// When a send held by quiet hours is delivered (UTC); `None` unless scheduled.
     #[serde(serialize_with = "ser_opt_ts")]
     pub deliver_at: Option<DateTime<Utc>>,
+    /// The template's text rendered for the event (SPEC §7.4), on deliveries only; an alert
+    /// whose template does not render carries the raw text.
+    pub message_text: Option<String>,
 }
 
 #[allow(clippy::ref_option)] // serde's `serialize_with` passes `&Option<T>`
@@ -271,7 +277,7 @@ impl Verdict {
     }
 
     /// The same decision: outcome, rule, action, template, channel, reason code and
-    /// `deliver_at` (the wording of the reason may differ).
+    /// `deliver_at` (the wording of the reason and the message text may differ).
     pub fn same_decision(&self, other: &Verdict) -> bool {
         (
             self.outcome,
@@ -329,7 +335,8 @@ pub struct Decision<'r> {
 }
 
 /// Decide one event: first enabled matching rule wins, then its guards in SPEC §7.3's order
-/// (for now: consent, holdout, the rule's own suppression, then quiet hours).
+/// (consent, holdout, the rule's own suppression, frequency caps, the template renders, then
+/// quiet hours).
 pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> Decision<'r> {
     let mut trace = trace::evaluate(rules, event, history);
     let Some(win) = trace.winner() else {
@@ -344,6 +351,7 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
                 reason,
                 reason_code: ReasonCode::NoMatch,
                 deliver_at: None,
+                message_text: None,
             },
             trace,
         };
@@ -366,6 +374,7 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
                 reason,
                 reason_code,
                 deliver_at: None,
+                message_text: None,
             },
             trace,
         };
@@ -387,12 +396,29 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
         trace.caps = guards::caps(rules, rule, history);
     }
     let capped = trace.caps.iter().find(|c| c.stopped()).cloned();
+    let template = &rule.action.template;
+    // Guard 5 (SPEC §7.3): the template renders for this event, after the caps and before
+    // quiet hours. An alert goes out all the same, with the template's raw text.
+    let rendered = match (earlier, rule.action.kind) {
+        (None, ActionType::Send) if capped.is_none() => Some(rules.render(template, event)),
+        (None, ActionType::Alert) => Some(Ok(rules
+            .render(template, event)
+            .unwrap_or_else(|_| rules.text(template).to_string()))),
+        _ => None,
+    };
+    let render_error = match &rendered {
+        Some(Err(e)) => Some(e.clone()),
+        _ => None,
+    };
     let (outcome, reason_code) = match (earlier, rule.suppression, rule.action.kind) {
         (Some(_), Suppression::OnceEver, _) => (Outcome::Suppress, ReasonCode::SuppressedOnceEver),
         (Some(_), _, _) => (Outcome::Suppress, ReasonCode::SuppressedOncePerCalendarDay),
         (None, _, ActionType::Alert) => (Outcome::Alert, ReasonCode::Alerted),
         (None, _, ActionType::Send) if capped.is_some() => {
             (Outcome::Suppress, ReasonCode::SuppressedFrequencyCap)
+        }
+        (None, _, ActionType::Send) if render_error.is_some() => {
+            (Outcome::Suppress, ReasonCode::SuppressedRenderError)
         }
         (None, _, ActionType::Send) => {
             let quiet = quiet_guard(rules, rule, event, zone.zone);
@@ -415,9 +441,17 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
         trace.zone = Some(zone.clone());
     }
     trace.suppression = Some(suppression);
-    let reason = match capped {
-        Some(c) => format!("{} matched; capped by {c}", rule.name),
-        None => reason::matched(rule, &trace, outcome),
+    let reason = match (capped, render_error) {
+        (Some(c), _) => format!("{} matched; capped by {c}", rule.name),
+        (None, Some(e)) => format!(
+            "{} matched; template {template} does not render: {e}",
+            rule.name
+        ),
+        (None, None) => reason::matched(rule, &trace, outcome),
+    };
+    let message_text = match rendered {
+        Some(Ok(text)) if matches!(outcome, Outcome::Allow | Outcome::Alert) => Some(text),
+        _ => None,
     };
     Decision {
         verdict: Verdict {
@@ -429,6 +463,7 @@ pub fn decide<'r>(rules: &'r RuleSet, event: &Event, history: &History<'_>) -> D
             reason,
             reason_code,
             deliver_at,
+            message_text,
         },
         trace,
     }
@@ -463,6 +498,8 @@ pub use crate::fmt::fmt_hours;
 
 #[cfg(test)]
 mod guard_tests;
+#[cfg(test)]
+mod render_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

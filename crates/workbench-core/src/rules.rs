@@ -5,6 +5,7 @@ pub mod condition;
 pub mod name;
 pub mod policy;
 mod raw;
+pub mod template;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -18,7 +19,9 @@ pub use condition::{
 };
 pub use name::MAX_NAME_CHARS;
 pub use policy::{CalendarBasis, Category, Policy};
+pub use template::{RenderError, Template};
 
+use crate::event::Event;
 use crate::yaml::{self, Pos, Positions, TopLevel};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +88,8 @@ pub struct RuleSet {
     pub templates: BTreeMap<String, String>,
     pub policy: Policy,
     plans: HashMap<String, TriggerPlan>,
+    /// Each template text parsed as Liquid once, at load (SPEC §7.4).
+    parsed: HashMap<String, Result<Template, template::ParseError>>,
 }
 
 /// For one event type: the enabled rules it triggers, in order, and the history they need.
@@ -147,11 +152,16 @@ impl RuleSet {
             }
         }
         drop((priors, deliveries));
+        let parsed = templates
+            .iter()
+            .map(|(name, text)| (name.clone(), Template::parse(text)))
+            .collect();
         RuleSet {
             rules,
             templates,
             policy,
             plans,
+            parsed,
         }
     }
 
@@ -164,6 +174,17 @@ impl RuleSet {
         self.templates
             .get(template)
             .map_or(template, String::as_str)
+    }
+
+    /// A template's text rendered for `event` (SPEC §7.4); a template with no text is its own
+    /// name. A text that does not parse (only in rule sets not loaded from a file, which
+    /// refuses it) does not render either.
+    pub fn render(&self, template: &str, event: &Event) -> Result<String, RenderError> {
+        match self.parsed.get(template) {
+            None => Ok(template.to_string()),
+            Some(Ok(t)) => t.render(event),
+            Some(Err(e)) => Err(RenderError::Filter(format!("it does not parse: {e}"))),
+        }
     }
 
     pub fn enabled(&self) -> impl Iterator<Item = &Rule> {
@@ -236,7 +257,24 @@ impl RuleSet {
             }
         }
         drop(caps);
-        Ok(RuleSet::with_policy(rules, templates, policy))
+        let set = RuleSet::with_policy(rules, templates, policy);
+        // BTreeMap order: the first broken template by name is the one reported.
+        if let Some((name, e)) = set
+            .parsed
+            .iter()
+            .filter_map(|(n, p)| Some((n, p.as_ref().err()?)))
+            .min_by_key(|(n, _)| *n)
+        {
+            return Err(RulesError::Invalid {
+                file: file.to_path_buf(),
+                pos: positions.get(&format!("templates.{name}")),
+                message: format!(
+                    "templates.{}: the text is not valid Liquid: {e}",
+                    yaml::escape_controls(name)
+                ),
+            });
+        }
+        Ok(set)
     }
 
     /// Load and validate a rules file.

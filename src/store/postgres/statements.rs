@@ -62,15 +62,15 @@ impl Statements {
             insert_decision: c.prepare(
                 "INSERT INTO decisions (id, user_id, event_id, event_type, event_timestamp,
                     matched_rule, action_type, outcome, reason, reason_code, template_name,
-                    channel, created_at, deliver_at)
-                 VALUES ($2, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    channel, created_at, deliver_at, message_text)
+                 VALUES ($2, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )?,
             insert_send: c.prepare(
                 "INSERT INTO send_requests (id, user_id, event_id, event_timestamp,
                     template_name, channel, reason, created_at, outbox, event_us, deliver_at,
-                    deliver_us, claimed, category)
+                    deliver_us, claimed, category, message_text)
                  VALUES ($2, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11::BIGINT IS NULL,
-                    $12)",
+                    $12, $13)",
             )?,
             insert_suppression: c.prepare(
                 "INSERT INTO suppressions (id, user_id, event_id, template_name,

@@ -203,8 +203,8 @@ impl StoreTx for SqliteTx<'_> {
             .prepare_cached(
                 "INSERT INTO decisions (id, user_id, event_id, event_type, event_timestamp,
                     matched_rule, action_type, outcome, reason, reason_code, template_name,
-                    channel, created_at, deliver_at)
-                 VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    channel, created_at, deliver_at, message_text)
+                 VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?
             .execute(params![
                 r.user_id,
@@ -219,7 +219,8 @@ impl StoreTx for SqliteTx<'_> {
                 r.template_name,
                 r.channel,
                 r.decided_at,
-                r.deliver_at
+                r.deliver_at,
+                r.message_text
             ])?;
         match &r.also {
             AlsoWrite::Send {
@@ -231,9 +232,9 @@ impl StoreTx for SqliteTx<'_> {
                     .prepare_cached(
                         "INSERT INTO send_requests (id, user_id, event_id, event_timestamp,
                             template_name, channel, reason, created_at, outbox, event_us,
-                            deliver_at, deliver_us, claimed, category)
+                            deliver_at, deliver_us, claimed, category, message_text)
                          VALUES (?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11 IS NULL,
-                            ?12)",
+                            ?12, ?13)",
                     )?
                     .execute(params![
                         r.user_id,
@@ -247,7 +248,8 @@ impl StoreTx for SqliteTx<'_> {
                         r.event_us,
                         r.deliver_at,
                         r.deliver_us,
-                        r.category
+                        r.category,
+                        r.message_text
                     ])?;
             }
             AlsoWrite::Suppression { template } => {

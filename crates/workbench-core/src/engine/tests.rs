@@ -264,10 +264,12 @@ fn the_same_decision_ignores_only_the_wording() {
         reason: "first T".into(),
         reason_code: ReasonCode::Sent,
         deliver_at: None,
+        message_text: Some("Hi".into()),
     };
     assert!(base.same_decision(&base.clone()));
     let reworded = Verdict {
         reason: "worded otherwise".into(),
+        message_text: Some("Hi there".into()),
         ..base.clone()
     };
     assert!(

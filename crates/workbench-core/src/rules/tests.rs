@@ -678,3 +678,27 @@ fn frequency_caps_load_strictly() {
         assert_eq!(&err(src), want, "{src}");
     }
 }
+
+#[test]
+fn a_template_that_is_not_liquid_is_a_load_error_at_its_text() {
+    assert_eq!(
+        err(&format!("{ONE}templates:\n  T: \"Hi {{{{ user_id\"\n")),
+        "r.yaml:6:6: templates.T: the text is not valid Liquid: line 1, column 7 of the text: \
+         expected Literal"
+    );
+    assert_eq!(
+        err(&format!(
+            "{ONE}templates:\n  A: fine\n  T: |\n    Hi\n    {{{{ user_id | nosuch }}}}\n"
+        )),
+        "r.yaml:8:5: templates.T: the text is not valid Liquid: unknown filter `nosuch`"
+    );
+}
+
+#[test]
+fn a_variable_no_event_has_is_no_load_error() {
+    let rules = load(&format!(
+        "{ONE}templates:\n  T: \"Hi {{{{ user_traits.first_name }}}} {{{{ nowhere.at_all }}}}\"\n"
+    ))
+    .unwrap();
+    assert!(rules.templates.contains_key("T"));
+}

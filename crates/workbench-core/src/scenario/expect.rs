@@ -44,6 +44,13 @@ pub struct Expect {
         skip_serializing_if = "Option::is_none"
     )]
     pub deliver_at: Option<Option<Timestamp>>,
+    /// The delivered text, exactly (SPEC §7.4); `null` means no message.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub message_text: Option<Option<String>>,
 }
 
 /// A key that is present maps to `Some`, even when its value is `null`.
@@ -67,10 +74,13 @@ pub struct Mismatch {
 }
 
 impl Mismatch {
-    /// `expected KEY X, got Y`: strings bare, except `reason_contains`, quoted.
+    /// `expected KEY X, got Y`: strings bare, except `reason_contains` and `message_text`,
+    /// quoted.
     pub fn text(&self) -> String {
         let show = |v: &Value| match v {
-            Value::String(s) if self.key == "reason_contains" => format!("{s:?}"),
+            Value::String(s) if matches!(self.key, "reason_contains" | "message_text") => {
+                format!("{s:?}")
+            }
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
@@ -89,7 +99,7 @@ fn val<T: ToString>(v: Option<T>) -> Value {
 
 impl Expect {
     /// Every key an expectation may have, as written in scenario files.
-    pub const KEYS: [&'static str; 8] = [
+    pub const KEYS: [&'static str; 9] = [
         "outcome",
         "matched_rule",
         "action_type",
@@ -98,6 +108,7 @@ impl Expect {
         "reason_code",
         "reason_contains",
         "deliver_at",
+        "message_text",
     ];
 
     /// The expectations `v` does not meet; their `line` is 0 (the caller knows the file).
@@ -146,6 +157,13 @@ impl Expect {
                 val(v.deliver_at.map(format_ts)),
             );
         }
+        if let Some(t) = &self.message_text {
+            cmp(
+                "message_text",
+                val(t.as_ref()),
+                val(v.message_text.as_ref()),
+            );
+        }
         if let Some(s) = &self.reason_contains
             && !v.reason.contains(s.as_str())
         {
@@ -174,7 +192,28 @@ mod tests {
             reason: "no rule handles event type `x`".into(),
             reason_code: ReasonCode::NoMatch,
             deliver_at: None,
+            message_text: None,
         }
+    }
+
+    #[test]
+    fn message_text_is_exact_and_null_means_no_message() {
+        let e: Expect = serde_json::from_str(r#"{"message_text": null}"#).unwrap();
+        assert!(e.check(&verdict()).is_empty());
+        let sent = Verdict {
+            message_text: Some("Hi Ada!".into()),
+            ..verdict()
+        };
+        let e: Expect = serde_json::from_str(r#"{"message_text": "Hi Ada!"}"#).unwrap();
+        assert!(e.check(&sent).is_empty());
+        let e: Expect = serde_json::from_str(r#"{"message_text": "Hi Ada"}"#).unwrap();
+        let m = e.check(&sent);
+        assert_eq!(
+            m[0].text(),
+            r#"expected message_text "Hi Ada", got "Hi Ada!""#
+        );
+        let m = e.check(&verdict());
+        assert_eq!(m[0].text(), r#"expected message_text "Hi Ada", got null"#);
     }
 
     #[test]
