@@ -26,6 +26,7 @@ fn event(user: &str, kind: &str, at: &str, props: serde_json::Value) -> Event {
             json!({"email": "a@b", "marketing_opt_in": true, "tier": 2}),
         )
         .ok(),
+        idempotency_key: None,
     }
 }
 
@@ -46,19 +47,22 @@ fn events_and_lookups<S: Store>(store: &mut S) {
             ),
             ts("2024-01-01T10:00:01Z"),
         )
-        .unwrap();
+        .unwrap()
+        .id();
     let b = tx
         .insert_event(
             &event("u", "signup_completed", "2024-01-02T10:00:00Z", json!({})),
             ts("2024-01-02T10:00:01Z"),
         )
-        .unwrap();
+        .unwrap()
+        .id();
     let c = tx
         .insert_event(
             &event("v", "signup_completed", "2024-01-03T10:00:00Z", json!({})),
             ts("2024-01-03T10:00:01Z"),
         )
-        .unwrap();
+        .unwrap()
+        .id();
     assert!(a < b && b < c);
     let back = tx.load_event(a).unwrap().unwrap();
     assert_eq!(
@@ -174,6 +178,7 @@ fn zoned(user: &str, at: &str, zone: Option<&str>) -> Event {
         event_timestamp: ts(at),
         properties: serde_json::Map::new(),
         user_traits: serde_json::from_value(traits).ok(),
+        idempotency_key: None,
     }
 }
 
@@ -182,7 +187,7 @@ fn zoned(user: &str, at: &str, zone: Option<&str>) -> Event {
 fn latest_zone_contract<S: Store>(store: &mut S) {
     let mut tx = store.begin().unwrap();
     let mut add = |user: &str, at: &str, zone: Option<&str>| {
-        tx.insert_event(&zoned(user, at, zone), ts(at)).unwrap()
+        tx.insert_event(&zoned(user, at, zone), ts(at)).unwrap().id()
     };
     let oslo = add("z", "2024-01-10T10:00:00Z", Some("Europe/Oslo"));
     let invalid = add("z", "2024-01-11T10:00:00Z", Some("Mars/Olympus_Mons"));

@@ -29,6 +29,7 @@ fn ev(event_type: &str, ts: &str, props: serde_json::Value) -> Event {
             _ => serde_json::Map::new(),
         },
         user_traits: None,
+        idempotency_key: None,
     }
 }
 
