@@ -408,7 +408,11 @@ fn replay<'r, T: StoreTx>(
     let history = history(tx, rules, event, event_id)?;
     let mut decision = engine::decide(rules, event, &history);
     decision.verdict = stored.verdict;
-    Ok(Recording::Replay(event_id, decision, stored.delivery_status))
+    Ok(Recording::Replay(
+        event_id,
+        decision,
+        stored.delivery_status,
+    ))
 }
 
 /// The history `event` needs, as it stood before event `event_id`.

@@ -187,7 +187,9 @@ fn zoned(user: &str, at: &str, zone: Option<&str>) -> Event {
 fn latest_zone_contract<S: Store>(store: &mut S) {
     let mut tx = store.begin().unwrap();
     let mut add = |user: &str, at: &str, zone: Option<&str>| {
-        tx.insert_event(&zoned(user, at, zone), ts(at)).unwrap().id()
+        tx.insert_event(&zoned(user, at, zone), ts(at))
+            .unwrap()
+            .id()
     };
     let oslo = add("z", "2024-01-10T10:00:00Z", Some("Europe/Oslo"));
     let invalid = add("z", "2024-01-11T10:00:00Z", Some("Mars/Olympus_Mons"));

@@ -13,8 +13,7 @@ use statements::Statements;
 use super::migrations::{EVENT_US_VERSION, MIGRATIONS, TIMEZONE_VERSION, zone_in_extra};
 use super::{
     AlsoWrite, AuditEntry, AuditRow, DecisionRecord, Durability, Inserted, RecordRows, Recorded,
-    SendRequest,
-    SendRow, Store, StoreError, StoreTx, cap_lists, micros, parse_ts, window_micros,
+    SendRequest, SendRow, Store, StoreError, StoreTx, cap_lists, micros, parse_ts, window_micros,
 };
 use crate::engine::{Delivery, PriorEvent, Window, Zone, own_zone};
 use crate::event::{Event, Traits, format_ts};
@@ -405,7 +404,9 @@ impl StoreTx for PgTx<'_> {
         let Some(row) = row else {
             let key = e.idempotency_key.as_deref().unwrap_or_default();
             return self.keyed(key)?.ok_or_else(|| {
-                StoreError::Corrupt(format!("idempotency key `{key}` conflicts but is not found"))
+                StoreError::Corrupt(format!(
+                    "idempotency key `{key}` conflicts but is not found"
+                ))
             });
         };
         let id: i64 = row.get(0);

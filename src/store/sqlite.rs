@@ -345,7 +345,11 @@ fn load_event(conn: &Connection, id: i64) -> Result<Option<Event>, StoreError> {
         )?
         .query_row([id], |r| {
             Ok((
-                (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(10)?),
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(10)?,
+                ),
                 (r.get::<_, String>(2)?, r.get::<_, String>(3)?),
                 r.get::<_, Option<i64>>(4)?.map(|_| -> rusqlite::Result<_> {
                     Ok((

@@ -190,8 +190,7 @@ impl Scenario {
             let pos = positions
                 .get(&format!("events[{i}].idempotency_key"))
                 .or_else(|| positions.get(&format!("events[{i}]")));
-            keys.check(step, pos)
-                .map_err(|message| err(pos, message))?;
+            keys.check(step, pos).map_err(|message| err(pos, message))?;
         }
         Ok(Scenario {
             path: path.to_path_buf(),

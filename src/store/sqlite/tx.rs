@@ -99,7 +99,9 @@ impl StoreTx for SqliteTx<'_> {
         if inserted == 0 {
             let key = e.idempotency_key.as_deref().unwrap_or_default();
             return self.keyed(key)?.ok_or_else(|| {
-                StoreError::Corrupt(format!("idempotency key `{key}` conflicts but is not found"))
+                StoreError::Corrupt(format!(
+                    "idempotency key `{key}` conflicts but is not found"
+                ))
             });
         }
         let id = self.conn.last_insert_rowid();

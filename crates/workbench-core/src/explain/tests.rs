@@ -36,6 +36,7 @@ fn ev(event_type: &str, ts: &str, props: serde_json::Value) -> Event {
 fn result(event_id: i64, e: &Event, d: &Decision<'_>) -> EventResult {
     EventResult {
         written_at: None,
+        replayed: false,
         step: 0,
         line: 1,
         name: None,

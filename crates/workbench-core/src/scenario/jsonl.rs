@@ -64,9 +64,9 @@ impl<R: BufRead> Iterator for JsonlSteps<'_, R> {
                 Err((column, message)) => return Some(Err(self.error(column.max(1), message))),
             };
             // The key's column: where `"idempotency_key"` is written on the line.
-            let column = text.find("\"idempotency_key\"").map_or(1, |b| {
-                text[..b].chars().count() + 1
-            });
+            let column = text
+                .find("\"idempotency_key\"")
+                .map_or(1, |b| text[..b].chars().count() + 1);
             let pos = Pos {
                 line: self.line,
                 column,
