@@ -127,16 +127,24 @@ impl Event {
 /// The fingerprint of an identity (see [`Event::fingerprint`]).
 pub fn fingerprint_of(identity: &[String; 5]) -> String {
     use sha2::{Digest, Sha256};
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::from("{");
     for (i, (field, value)) in IDENTITY_FIELDS.iter().zip(identity).enumerate() {
         if i > 0 {
             text.push(',');
         }
-        text.push_str(&format!("\"{field}\":{value}"));
+        text.push('"');
+        text.push_str(field);
+        text.push_str("\":");
+        text.push_str(value);
     }
     text.push('}');
     let digest = Sha256::digest(text.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    digest
+        .iter()
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
+        .map(char::from)
+        .collect()
 }
 
 /// A JSON value's canonical text: object keys sorted at every depth, no whitespace.
