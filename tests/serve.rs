@@ -31,7 +31,8 @@ fn the_readme_example_and_every_endpoint() {
             "matched_rule": "insufficient_funds_email", "action_type": "send",
             "template_name": "INSUFFICIENT_FUNDS_EMAIL", "channel": "email", "outcome": "allow",
             "reason": "insufficient_funds_email matched; send by email: first INSUFFICIENT_FUNDS_EMAIL for this user on 2024-01-15 (UTC)",
-            "reason_code": "sent", "deliver_at": null, "delivery_status": "delivered"
+            "reason_code": "sent", "deliver_at": null, "delivery_status": "delivered",
+            "replayed": false
         })
     );
     let (status, v) = s.post("/events", README_EXAMPLE);
