@@ -136,6 +136,7 @@ fn scheduler(rules: &RuleSet, dir: &Path, n: usize, repeat: usize) {
                 properties: serde_json::Map::new(),
                 user_traits: serde_json::from_value(serde_json::json!({"marketing_opt_in": true}))
                     .ok(),
+                idempotency_key: None,
             };
             let d = p.process(rules, &e, night).unwrap();
             assert!(d.decision.verdict.scheduled());

@@ -110,6 +110,9 @@ fn line(r: &Recorded) -> Value {
         m.insert("user_traits".into(), json!(t));
     }
     m.insert("received_at".into(), json!(format_ts(r.created_at)));
+    if let Some(k) = &e.idempotency_key {
+        m.insert("idempotency_key".into(), json!(k));
+    }
     let mut expect = json!({
         "outcome": d.outcome,
         "matched_rule": d.matched_rule,
@@ -136,8 +139,10 @@ mod tests {
         store
             .connection()
             .execute_batch(
-                "INSERT INTO events VALUES (1, 'u', 'x', '+10000-01-01T00:59:59Z', '{}', '2024-01-01T00:00:00Z', NULL);
-                 INSERT INTO events VALUES (2, 'u', 'x', '2024-01-15T10:30:00Z', '{}', '2024-01-15T10:30:00Z', NULL);
+                "INSERT INTO events (id, user_id, event_type, event_timestamp, properties, created_at)
+                    VALUES (1, 'u', 'x', '+10000-01-01T00:59:59Z', '{}', '2024-01-01T00:00:00Z');
+                 INSERT INTO events (id, user_id, event_type, event_timestamp, properties, created_at)
+                    VALUES (2, 'u', 'x', '2024-01-15T10:30:00Z', '{}', '2024-01-15T10:30:00Z');
                  INSERT INTO decisions (id, user_id, event_id, event_type, event_timestamp, action_type,
                     outcome, reason, reason_code, created_at)
                  SELECT id, user_id, id, event_type, event_timestamp, 'none', 'none', 'r', 'no_match',

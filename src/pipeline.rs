@@ -11,7 +11,7 @@ use crate::engine::{self, Decision, History, Verdict};
 use crate::event::Event;
 use crate::provider::{Message, Provider};
 use crate::rules::RuleSet;
-use crate::store::{DecisionRecord, Durability, Store, StoreError, StoreTx};
+use crate::store::{DecisionRecord, Durability, Inserted, Store, StoreError, StoreTx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -22,6 +22,24 @@ pub enum PipelineError {
     /// written by the next delivery or [`Pipeline::retry_unwritten`].
     #[error("cannot write a delivery to the messaging provider: {0}")]
     Deliver(#[source] std::io::Error),
+    /// The event's idempotency key is stored with a different event: nothing was recorded.
+    #[error(transparent)]
+    Conflict(#[from] KeyConflict),
+}
+
+/// An idempotency key reused for a different event (SPEC §7.6).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "idempotency key `{key}` was already used by event {event_id} with a different {}: a \
+     reused key must repeat its event exactly",
+    fields.join(", ")
+)]
+pub struct KeyConflict {
+    pub key: String,
+    /// The stored event that holds the key.
+    pub event_id: i64,
+    /// Which of `event::IDENTITY_FIELDS` differ.
+    pub fields: Vec<&'static str>,
 }
 
 pub struct Pipeline<S, P> {
@@ -65,6 +83,18 @@ pub enum DeliveryStatus {
 pub struct Processed<'r> {
     pub event_id: i64,
     pub decision: Decision<'r>,
+    /// A replay of a stored event (same idempotency key, same event: SPEC §7.6): nothing was
+    /// recorded, `event_id` and the verdict are the stored ones.
+    pub replayed: bool,
+    /// For a replayed delivery: where its message stood when the replay read it.
+    pub stored_delivery: Option<DeliveryStatus>,
+}
+
+/// What recording an event came to.
+enum Recording<'r> {
+    New(i64, Decision<'r>),
+    Replay(i64, Decision<'r>, Option<DeliveryStatus>),
+    Conflict(KeyConflict),
 }
 
 impl<S: Store, P: Provider> Pipeline<S, P> {
@@ -129,12 +159,33 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
         event: &Event,
         received_at: DateTime<Utc>,
     ) -> Result<Processed<'r>, PipelineError> {
-        let (event_id, decision, durability) = match self.record(rules, event, received_at) {
+        let (recording, durability) = match self.record(rules, event, received_at) {
             Ok(done) => done,
             Err(e) => {
                 // The store rolled back the event and, if it groups commits, its whole group.
                 self.pending.clear();
                 return Err(e.into());
+            }
+        };
+        let (event_id, decision) = match recording {
+            Recording::New(id, decision) => (id, decision),
+            Recording::Replay(event_id, decision, stored_delivery) => {
+                // Nothing new to deliver; the commit may have completed a group, though.
+                if durability == Durability::Durable {
+                    let _ = self.deliver_pending();
+                }
+                return Ok(Processed {
+                    event_id,
+                    decision,
+                    replayed: true,
+                    stored_delivery,
+                });
+            }
+            Recording::Conflict(conflict) => {
+                if durability == Durability::Durable {
+                    let _ = self.deliver_pending();
+                }
+                return Err(conflict.into());
             }
         };
         let v = &decision.verdict;
@@ -151,7 +202,12 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
             // written now is kept, and `finish` says so.
             let _ = self.deliver_pending();
         }
-        Ok(Processed { event_id, decision })
+        Ok(Processed {
+            event_id,
+            decision,
+            replayed: false,
+            stored_delivery: None,
+        })
     }
 
     /// Deliver every scheduled send due at `now` that no one has claimed: oldest
@@ -216,9 +272,20 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
         rules: &'r RuleSet,
         event: &Event,
         received_at: DateTime<Utc>,
-    ) -> Result<(i64, Decision<'r>, Durability), StoreError> {
+    ) -> Result<(Recording<'r>, Durability), StoreError> {
         let mut tx = self.store.begin()?;
-        let event_id = tx.insert_event(event, received_at)?;
+        let event_id = match tx.insert_event(event, received_at)? {
+            Inserted::New(id) => id,
+            Inserted::Existing {
+                event_id,
+                fingerprint,
+            } => {
+                // Nothing was written: the transaction ends without a change (a rollback
+                // would also end a commit group's other events).
+                let recording = replay(&mut tx, rules, event, event_id, &fingerprint)?;
+                return Ok((recording, tx.commit()?));
+            }
+        };
         let history = history(&mut tx, rules, event, event_id)?;
         let decision = engine::decide(rules, event, &history);
         let category = decision
@@ -233,7 +300,7 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
             category,
         })?;
         let durability = tx.commit()?;
-        Ok((event_id, decision, durability))
+        Ok((Recording::New(event_id, decision), durability))
     }
 
     /// Write the messages of durable events: those that waited first, in event order, then
@@ -310,6 +377,42 @@ impl<S: Store, P: Provider> Pipeline<S, P> {
         let _ = self.deliver_pending();
         Ok(count)
     }
+}
+
+/// `event` came with the idempotency key of stored event `event_id` (whose fingerprint is
+/// `fingerprint`): a replay when it is the same event, answered with the stored decision (and
+/// the trace of deciding it again as of then), else a conflict naming what differs.
+fn replay<'r, T: StoreTx>(
+    tx: &mut T,
+    rules: &'r RuleSet,
+    event: &Event,
+    event_id: i64,
+    fingerprint: &str,
+) -> Result<Recording<'r>, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("event {event_id} has no {what}"));
+    if fingerprint != event.fingerprint() {
+        let stored = tx.load_event(event_id)?.ok_or_else(|| corrupt("row"))?;
+        let fields = stored.differing_fields(event);
+        // Fields that all agree (a fingerprint from another version) make a replay.
+        if !fields.is_empty() {
+            return Ok(Recording::Conflict(KeyConflict {
+                key: event.idempotency_key.clone().unwrap_or_default(),
+                event_id,
+                fields,
+            }));
+        }
+    }
+    let stored = tx
+        .stored_decision(event_id)?
+        .ok_or_else(|| corrupt("decision"))?;
+    let history = history(tx, rules, event, event_id)?;
+    let mut decision = engine::decide(rules, event, &history);
+    decision.verdict = stored.verdict;
+    Ok(Recording::Replay(
+        event_id,
+        decision,
+        stored.delivery_status,
+    ))
 }
 
 /// The history `event` needs, as it stood before event `event_id`.
@@ -404,6 +507,7 @@ mod tests {
             properties: serde_json::Map::new(),
             user_traits: serde_json::from_value(serde_json::json!({"marketing_opt_in": true}))
                 .unwrap(),
+            idempotency_key: None,
         }
     }
 

@@ -88,6 +88,8 @@ pub fn run<S: Store, P: Provider>(
             .collect();
         let verdict = p.decision.verdict;
         let written_at = match (verdict.delivers(), verdict.scheduled()) {
+            // A replay records and writes nothing: its line is the original's.
+            _ if p.replayed => None,
             (false, _) => None,
             (true, false) => Some(u32::try_from(i).unwrap_or(u32::MAX)),
             (true, true) => {
@@ -114,6 +116,7 @@ pub fn run<S: Store, P: Provider>(
             verdict,
             shadowed,
             written_at,
+            replayed: p.replayed,
         });
         let due = pipeline.advance(rules, now)?;
         held.written(&mut out, &due, i);

@@ -97,10 +97,38 @@ pub trait Store {
     -> Result<Vec<AuditEntry>, StoreError>;
 }
 
+/// What inserting an event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    /// A new event row, with its id.
+    New(i64),
+    /// Nothing: an event with the same idempotency key is already stored (SPEC §7.6), under
+    /// this id and with this fingerprint.
+    Existing { event_id: i64, fingerprint: String },
+}
+
+impl Inserted {
+    /// The id of the event row the key names (new or existing).
+    pub fn id(&self) -> i64 {
+        match self {
+            Inserted::New(id) | Inserted::Existing { event_id: id, .. } => *id,
+        }
+    }
+}
+
 /// One event's transaction: everything written in it lands together or not at all.
 pub trait StoreTx {
-    fn insert_event(&mut self, event: &Event, created_at: DateTime<Utc>)
-    -> Result<i64, StoreError>;
+    /// Insert the event, unless its idempotency key is already stored: then nothing is
+    /// written and the stored event is named. The key's unique index decides, so that two
+    /// transactions with one key (on any connection or instance) store one event.
+    fn insert_event(
+        &mut self,
+        event: &Event,
+        created_at: DateTime<Utc>,
+    ) -> Result<Inserted, StoreError>;
+
+    /// The stored decision of event `id` (for a replay: SPEC §7.6).
+    fn stored_decision(&mut self, id: i64) -> Result<Option<AuditEntry>, StoreError>;
 
     /// A stored event as it was received (traits included), for explaining it later.
     fn load_event(&mut self, id: i64) -> Result<Option<Event>, StoreError>;

@@ -65,6 +65,7 @@ proptest! {
                 event_timestamp: ts,
                 properties: serde_json::Map::new(),
                 user_traits: serde_json::from_value(json!({"timezone": ZONES[*user as usize]})).ok(),
+                idempotency_key: None,
             };
             let v = p.process(&rules, &e, base).unwrap().decision.verdict;
             if v.delivers() {

@@ -31,6 +31,7 @@ fn ev(ts: &str, opt_in: bool) -> Event {
         event_timestamp: ts.parse().unwrap(),
         properties: serde_json::Map::new(),
         user_traits: serde_json::from_value(json!({"marketing_opt_in": opt_in})).ok(),
+        idempotency_key: None,
     }
 }
 

@@ -63,6 +63,7 @@ fn arb_event() -> impl Strategy<Value = (Event, i64)> {
                     event_timestamp: ts,
                     properties: props,
                     user_traits: traits,
+                    idempotency_key: None,
                 },
                 late,
             )

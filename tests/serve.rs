@@ -33,7 +33,7 @@ fn the_readme_example_and_every_endpoint() {
             "reason": "insufficient_funds_email matched; send by email: first INSUFFICIENT_FUNDS_EMAIL for this user on 2024-01-15 (UTC)",
             "reason_code": "sent", "deliver_at": null,
             "message_text": "Your payment didn't go through because the balance was too low. Top up and we'll retry, with no fee.",
-            "delivery_status": "delivered"
+            "delivery_status": "delivered", "replayed": false
         })
     );
     let (status, v) = s.post("/events", README_EXAMPLE);

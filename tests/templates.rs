@@ -35,6 +35,7 @@ fn ev(event_type: &str, ts: &str, props: &serde_json::Value, traits: &serde_json
         event_timestamp: ts.parse().unwrap(),
         properties: props.as_object().unwrap().clone(),
         user_traits: serde_json::from_value(traits.clone()).ok(),
+        idempotency_key: None,
     }
 }
 

@@ -62,6 +62,7 @@ fn arb_event() -> impl Strategy<Value = (Event, i64)> {
                     event_timestamp: base + Duration::minutes(minute),
                     properties: serde_json::Map::new(),
                     user_traits: serde_json::from_value(json!({ "timezone": zone })).ok(),
+                    idempotency_key: None,
                 },
                 late,
             )

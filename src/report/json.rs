@@ -59,6 +59,9 @@ struct Decision<'a> {
     /// `delivered` once its line is written (every line, when a run has finished), null for
     /// a decision that delivers nothing.
     delivery_status: Option<DeliveryStatus>,
+    /// A replay of an earlier event's idempotency key: the original's decision and event id.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    replayed: bool,
     expectation: Option<&'static str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     mismatches: &'a [Mismatch],
@@ -75,6 +78,10 @@ struct Summary {
 /// Where a decision's message stands at the end of the run: written, or (were the run cut
 /// short) still held or waiting.
 fn delivery_status(r: &EventResult) -> Option<DeliveryStatus> {
+    if r.replayed {
+        // Its line is the original's, reported with the original.
+        return None;
+    }
     match (r.verdict.delivers(), r.written_at, r.verdict.scheduled()) {
         (false, _, _) => None,
         (true, Some(_), _) => Some(DeliveryStatus::Delivered),
@@ -105,6 +112,7 @@ pub fn json(runs: &[FileRun], opts: &Options) -> String {
                         event_timestamp: format_ts(r.event_timestamp),
                         verdict: &r.verdict,
                         delivery_status: delivery_status(r),
+                        replayed: r.replayed,
                         expectation: r.passed().map(|ok| if ok { "passed" } else { "failed" }),
                         mismatches: r.mismatches.as_deref().unwrap_or_default(),
                     })

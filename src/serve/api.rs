@@ -5,7 +5,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -13,7 +13,7 @@ use utoipa::{IntoParams, OpenApi};
 
 use super::rejection;
 pub use super::schema::*;
-use super::writer::{Unavailable, WriterHandle};
+use super::writer::{Refused, Unavailable, WriterHandle};
 use crate::event::{Event, EventInput};
 
 #[derive(OpenApi)]
@@ -32,7 +32,8 @@ use crate::event::{Event, EventInput};
         VerdictBody,
         HealthResponse,
         ValidationErrors,
-        ValidationError
+        ValidationError,
+        ConflictResponse
     ))
 )]
 pub struct ApiDoc;
@@ -52,15 +53,28 @@ fn unavailable(e: &Unavailable) -> Response {
     path = "/events",
     request_body = EventBody,
     responses(
-        (status = 200, description = "The decision", body = DecisionResponse),
+        (status = 200, description = "The decision (for a replay of an idempotency key: the stored one, `replayed` true, nothing recorded or written)", body = DecisionResponse),
         (status = 408, description = "The body did not arrive within 10 s"),
+        (status = 409, description = "The idempotency key was used by a different event: nothing recorded; `detail` names the key and what differs", body = ConflictResponse),
         (status = 413, description = "Body over 1 MiB"),
         (status = 415, description = "A Content-Type that is not JSON"),
-        (status = 422, description = "Invalid event", body = ValidationErrors),
+        (status = 422, description = "Invalid event or `Idempotency-Key` header", body = ValidationErrors),
         (status = 503, description = "Storage unavailable; the event was not recorded"),
+    ),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 128 printable characters: the event is processed at most once under this key (SPEC §7.6); wins over the body's `idempotency_key`"),
     )
 )]
-pub async fn post_event(State(writer): State<WriterHandle>, body: Body) -> Response {
+pub async fn post_event(
+    State(writer): State<WriterHandle>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    // Checked before the body is read: a bad header fails fast.
+    let header_key = match idempotency_header(&headers) {
+        Ok(k) => k,
+        Err(resp) => return resp,
+    };
     let body = match rejection::read_body(body).await {
         Ok(b) => b,
         Err(resp) => return resp,
@@ -69,12 +83,60 @@ pub async fn post_event(State(writer): State<WriterHandle>, body: Body) -> Respo
         Ok(i) => i,
         Err(resp) => return resp,
     };
-    let event = Event::from(input);
+    let mut event = Event::from(input);
+    if header_key.is_some() {
+        event.idempotency_key = header_key;
+    }
     match writer.process(event.clone()).await {
         Ok(d) => Json(DecisionResponse::new(&event, d)).into_response(),
-        Err(e) => unavailable(&e),
+        Err(Refused::Unavailable(e)) => unavailable(&e),
+        Err(Refused::Conflict(c)) => (
+            StatusCode::CONFLICT,
+            Json(ConflictResponse {
+                detail: c.to_string(),
+                idempotency_key: c.key.clone(),
+                event_id: c.event_id,
+                differs: c.fields.iter().map(ToString::to_string).collect(),
+            }),
+        )
+            .into_response(),
     }
 }
+
+/// The `Idempotency-Key` header, if sent: 422 naming the header when it is not a key.
+#[allow(clippy::result_large_err)]
+fn idempotency_header(headers: &HeaderMap) -> Result<Option<String>, Response> {
+    let mut values = headers.get_all(IDEMPOTENCY_KEY).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let loc = [json!("header"), json!(IDEMPOTENCY_KEY)];
+    if values.next().is_some() {
+        return Err(rejection::invalid(
+            &loc,
+            "Idempotency-Key is sent more than once",
+            "value_error",
+        ));
+    }
+    let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
+        return Err(rejection::invalid(
+            &loc,
+            "Idempotency-Key is not valid UTF-8",
+            "value_error",
+        ));
+    };
+    match crate::event::check_key(text) {
+        Ok(()) => Ok(Some(text.to_string())),
+        Err(e) => Err(rejection::invalid(
+            &loc,
+            &format!("Idempotency-Key {e}"),
+            "value_error",
+        )),
+    }
+}
+
+/// The request header that carries an idempotency key (SPEC §7.6).
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AuditQuery {

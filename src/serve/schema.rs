@@ -24,6 +24,10 @@ pub struct EventBody {
     #[schema(value_type = Option<Object>)]
     properties: Option<serde_json::Map<String, serde_json::Value>>,
     user_traits: Option<TraitsBody>,
+    /// 1 to 128 printable characters: the event is processed at most once under this key
+    /// (SPEC §7.6). The `Idempotency-Key` header, when sent, wins over it.
+    #[schema(example = "order-8812-payment")]
+    idempotency_key: Option<String>,
 }
 
 /// User traits: the four known ones, and any other key.
@@ -48,6 +52,24 @@ pub struct DecisionResponse {
     /// decision is recorded but the line waits (the service writes it as soon as it can,
     /// exactly once); null for other decisions.
     pub delivery_status: Option<DeliveryStatus>,
+    /// True when the event's idempotency key was already processed with this same event: the
+    /// decision is the stored one (`event_id` the original's), and nothing was recorded or
+    /// written again (SPEC §7.6).
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+/// 409: the idempotency key was used by a different event (SPEC §7.6).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConflictResponse {
+    /// Names the key and the fields that differ.
+    pub detail: String,
+    pub idempotency_key: String,
+    /// The stored event that holds the key.
+    pub event_id: i64,
+    /// Which of `user_id`, `event_type`, `event_timestamp`, `properties`, `user_traits`
+    /// differ from the stored event.
+    pub differs: Vec<String>,
 }
 
 /// A decision's fields, as the API writes them.
@@ -138,6 +160,7 @@ impl DecisionResponse {
             event_type: event.event_type.clone(),
             decision: d.verdict.into(),
             delivery_status: d.delivery,
+            replayed: d.replayed,
         }
     }
 }

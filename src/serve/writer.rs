@@ -27,7 +27,7 @@ use super::clock::Clock;
 
 use crate::engine::Verdict;
 use crate::event::Event;
-use crate::pipeline::{DeliveryStatus, Pipeline, PipelineError};
+use crate::pipeline::{DeliveryStatus, KeyConflict, Pipeline, PipelineError};
 use crate::provider::{Message, MessagesFile, Provider};
 use crate::rules::RuleSet;
 use crate::store::{AuditEntry, Store, StoreError};
@@ -39,6 +39,21 @@ pub struct Decided {
     pub verdict: Verdict,
     /// For a delivery: whether its line is written yet.
     pub delivery: Option<DeliveryStatus>,
+    /// A replay of a stored event (SPEC §7.6): its stored decision, nothing recorded.
+    pub replayed: bool,
+    /// For a replayed delivery: where its message stood when the replay read it.
+    stored_delivery: Option<DeliveryStatus>,
+}
+
+/// Why an event got no decision.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Refused {
+    /// The service failed: the event was not recorded.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    /// The event reused a stored event's idempotency key (SPEC §7.6): nothing recorded.
+    #[error(transparent)]
+    Conflict(#[from] KeyConflict),
 }
 
 /// The last write attempts' failures, for `GET /health`: set while the last attempt to write
@@ -89,7 +104,7 @@ pub struct Unavailable(pub String);
 enum Job {
     Process {
         event: Box<Event>,
-        reply: oneshot::Sender<Result<Decided, Unavailable>>,
+        reply: Reply,
     },
     Audit {
         user: String,
@@ -203,7 +218,7 @@ impl Writer {
 }
 
 impl WriterHandle {
-    pub async fn process(&self, event: Event) -> Result<Decided, Unavailable> {
+    pub async fn process(&self, event: Event) -> Result<Decided, Refused> {
         let (reply, rx) = oneshot::channel();
         self.send(Job::Process {
             event: Box::new(event),
@@ -238,7 +253,7 @@ fn stopped() -> Unavailable {
     Unavailable("the writer has stopped".into())
 }
 
-type Reply = oneshot::Sender<Result<Decided, Unavailable>>;
+type Reply = oneshot::Sender<Result<Decided, Refused>>;
 
 /// How long an idle writer waits before writing waiting messages again.
 const RETRY_EVERY: Duration = Duration::from_millis(500);
@@ -334,7 +349,9 @@ struct Worker<S> {
     rules: Arc<RuleSet>,
     mode: Mode,
     health: Health,
-    done: Vec<(Reply, Box<Event>, Decided)>,
+    /// The open group's events with their answers, sent once the group commits (a conflict
+    /// too: it may rest on an earlier event of the group).
+    done: Vec<(Reply, Box<Event>, Result<Decided, KeyConflict>)>,
     clock: Clock,
     schedule: Schedule,
 }
@@ -376,9 +393,10 @@ impl<S: Store> Worker<S> {
     fn job(&mut self, job: Job) {
         match job {
             Job::Process { event, reply } => match self.process(&event) {
-                Ok(decided) => self.done.push((reply, event, decided)),
+                Ok(decided) => self.done.push((reply, event, Ok(decided))),
+                Err(PipelineError::Conflict(c)) => self.done.push((reply, event, Err(c))),
                 Err(e) if self.done.is_empty() => {
-                    let _ = reply.send(Err(self.failed(&e)));
+                    let _ = reply.send(Err(self.failed(&e).into()));
                 }
                 Err(_) => {
                     // The store rolled back the open group with this event: the others are
@@ -450,6 +468,8 @@ impl<S: Store> Worker<S> {
                     event_id: p.event_id,
                     verdict: p.decision.verdict,
                     delivery: None,
+                    replayed: p.replayed,
+                    stored_delivery: p.stored_delivery,
                 })
         })
     }
@@ -463,17 +483,25 @@ impl<S: Store> Worker<S> {
             Ok(()) | Err(PipelineError::Deliver(_)) => {
                 self.health.update(self.slot, |h| h.database = None);
                 self.delivered();
-                for (reply, _, mut decided) in self.done.drain(..) {
-                    decided.delivery = self
-                        .pipeline
-                        .delivery_status(decided.event_id, &decided.verdict);
-                    let _ = reply.send(Ok(decided));
+                for (reply, _, decided) in self.done.drain(..) {
+                    let answer = decided.map(|mut d| {
+                        let now = self.pipeline.delivery_status(d.event_id, &d.verdict);
+                        d.delivery = match now {
+                            // A replay's line may have been written since (a held send).
+                            _ if d.replayed && now != Some(DeliveryStatus::Pending) => {
+                                d.stored_delivery
+                            }
+                            _ => now,
+                        };
+                        d
+                    });
+                    let _ = reply.send(answer.map_err(Refused::Conflict));
                 }
             }
             Err(e) if self.done.len() == 1 => {
                 let err = self.failed(&e);
                 for (reply, ..) in self.done.drain(..) {
-                    let _ = reply.send(Err(err.clone()));
+                    let _ = reply.send(Err(err.clone().into()));
                 }
             }
             Err(_) => self.one_by_one(),
@@ -490,11 +518,15 @@ impl<S: Store> Worker<S> {
     fn alone(&mut self, event: Box<Event>, reply: Reply) {
         match self.process(&event) {
             Ok(decided) => {
-                self.done.push((reply, event, decided));
+                self.done.push((reply, event, Ok(decided)));
+                self.commit();
+            }
+            Err(PipelineError::Conflict(c)) => {
+                self.done.push((reply, event, Err(c)));
                 self.commit();
             }
             Err(e) => {
-                let _ = reply.send(Err(self.failed(&e)));
+                let _ = reply.send(Err(self.failed(&e).into()));
             }
         }
     }

@@ -204,6 +204,22 @@ pub const MIGRATIONS: &[Migration] = &[
         ALTER TABLE send_requests ADD COLUMN message_text TEXT;
         ",
     },
+    // 7: idempotency keys (SPEC §7.6), kept forever with their events. The unique index is
+    // what makes a key's event exist once, across every connection and instance (NULLs, the
+    // events without a key, never collide); the fingerprint (`Event::fingerprint`) tells a
+    // replay of the same event from a conflicting reuse of its key.
+    Migration {
+        sqlite: "
+        ALTER TABLE events ADD COLUMN idempotency_key TEXT;
+        ALTER TABLE events ADD COLUMN idempotency_fp TEXT;
+        CREATE UNIQUE INDEX ux_events_idempotency_key ON events (idempotency_key);
+        ",
+        postgres: "
+        ALTER TABLE events ADD COLUMN idempotency_key TEXT;
+        ALTER TABLE events ADD COLUMN idempotency_fp TEXT;
+        CREATE UNIQUE INDEX ux_events_idempotency_key ON events (idempotency_key);
+        ",
+    },
 ];
 
 /// The version whose migration adds `events.timezone`, which existing events get from their

@@ -12,8 +12,8 @@ use statements::Statements;
 
 use super::migrations::{EVENT_US_VERSION, MIGRATIONS, TIMEZONE_VERSION, zone_in_extra};
 use super::{
-    AlsoWrite, AuditEntry, AuditRow, DecisionRecord, Durability, RecordRows, Recorded, SendRequest,
-    SendRow, Store, StoreError, StoreTx, cap_lists, micros, parse_ts, window_micros,
+    AlsoWrite, AuditEntry, AuditRow, DecisionRecord, Durability, Inserted, RecordRows, Recorded,
+    SendRequest, SendRow, Store, StoreError, StoreTx, cap_lists, micros, parse_ts, window_micros,
 };
 use crate::engine::{Delivery, PriorEvent, Window, Zone, own_zone};
 use crate::event::{Event, Traits, format_ts};
@@ -348,6 +348,7 @@ fn load_event<C: ::postgres::GenericClient>(
         event_timestamp: parse_ts(r.get::<_, &str>(2))?,
         properties: json(r.get(3))?,
         user_traits,
+        idempotency_key: r.get(10),
     }))
 }
 
@@ -357,12 +358,39 @@ pub struct PgTx<'a> {
     outbox: String,
 }
 
+impl PgTx<'_> {
+    /// The stored event with idempotency key `key`, if any (committed, or this
+    /// transaction's).
+    fn keyed(&mut self, key: &str) -> Result<Option<Inserted>, StoreError> {
+        let row = self.tx.query_opt(&self.stmts.keyed, &[&key])?;
+        Ok(row.map(|r| Inserted::Existing {
+            event_id: r.get(0),
+            fingerprint: r.get::<_, Option<String>>(1).unwrap_or_default(),
+        }))
+    }
+}
+
 impl StoreTx for PgTx<'_> {
-    fn insert_event(&mut self, e: &Event, created_at: DateTime<Utc>) -> Result<i64, StoreError> {
+    fn insert_event(
+        &mut self,
+        e: &Event,
+        created_at: DateTime<Utc>,
+    ) -> Result<Inserted, StoreError> {
         // Events of one user run one at a time, on every instance.
         self.tx.execute(&self.stmts.lock, &[&e.user_id])?;
+        // A replay (same user, so after the lock) finds its event here without taking an id
+        // from the sequence, so later events' ids are not shifted.
+        if let Some(key) = &e.idempotency_key
+            && let Some(found) = self.keyed(key)?
+        {
+            return Ok(found);
+        }
+        let fingerprint = e.idempotency_key.as_ref().map(|_| e.fingerprint());
         let props = serde_json::to_string(&e.properties).expect("json map serialises");
-        let row = self.tx.query_one(
+        // The unique index is the guard: the same key inserted meanwhile by another user's
+        // transaction (not serialised by the lock) makes this insert wait for it, then do
+        // nothing if it committed.
+        let row = self.tx.query_opt(
             &self.stmts.insert_event,
             &[
                 &e.user_id,
@@ -371,8 +399,18 @@ impl StoreTx for PgTx<'_> {
                 &props,
                 &format_ts(created_at),
                 &own_zone(e).map(Zone::name),
+                &e.idempotency_key,
+                &fingerprint,
             ],
         )?;
+        let Some(row) = row else {
+            let key = e.idempotency_key.as_deref().unwrap_or_default();
+            return self.keyed(key)?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "idempotency key `{key}` conflicts but is not found"
+                ))
+            });
+        };
         let id: i64 = row.get(0);
         if let Some(t) = &e.user_traits {
             let extra = serde_json::to_string(&t.extra).expect("json map serialises");
@@ -388,7 +426,12 @@ impl StoreTx for PgTx<'_> {
                 ],
             )?;
         }
-        Ok(id)
+        Ok(Inserted::New(id))
+    }
+
+    fn stored_decision(&mut self, id: i64) -> Result<Option<AuditEntry>, StoreError> {
+        let row = self.tx.query_opt(&self.stmts.stored_decision, &[&id])?;
+        row.map(|r| audit_row(&r).parse()).transpose()
     }
 
     fn load_event(&mut self, id: i64) -> Result<Option<Event>, StoreError> {

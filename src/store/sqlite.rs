@@ -311,7 +311,7 @@ impl Store for SqliteStore {
     }
 }
 
-fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
+pub(super) fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
     Ok(AuditRow {
         event_id: r.get(0)?,
         event_type: r.get(1)?,
@@ -340,13 +340,18 @@ fn load_event(conn: &Connection, id: i64) -> Result<Option<Event>, StoreError> {
     let row = conn
         .prepare_cached(
             "SELECT e.user_id, e.event_type, e.event_timestamp, e.properties,
-                    t.id, t.email, t.country, t.marketing_opt_in, t.risk_segment, t.extra
+                    t.id, t.email, t.country, t.marketing_opt_in, t.risk_segment, t.extra,
+                    e.idempotency_key
              FROM events e LEFT JOIN user_traits t ON t.id = e.id
              WHERE e.id = ?1",
         )?
         .query_row([id], |r| {
             Ok((
-                (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(10)?,
+                ),
                 (r.get::<_, String>(2)?, r.get::<_, String>(3)?),
                 r.get::<_, Option<i64>>(4)?.map(|_| -> rusqlite::Result<_> {
                     Ok((
@@ -360,7 +365,7 @@ fn load_event(conn: &Connection, id: i64) -> Result<Option<Event>, StoreError> {
             ))
         })
         .optional()?;
-    let Some(((user_id, event_type), (ts, props), traits)) = row else {
+    let Some(((user_id, event_type, idempotency_key), (ts, props), traits)) = row else {
         return Ok(None);
     };
     let json = |s: &str| {
@@ -382,6 +387,7 @@ fn load_event(conn: &Connection, id: i64) -> Result<Option<Event>, StoreError> {
         event_timestamp: parse_ts(&ts)?,
         properties: json(&props)?,
         user_traits,
+        idempotency_key,
     }))
 }
 

@@ -28,7 +28,8 @@ impl Messages {
         let mut scheduled = Vec::new();
         for (i, r) in rows.iter().enumerate() {
             let v = &r.verdict;
-            if !v.delivers() {
+            // A replay's line is its original's.
+            if !v.delivers() || r.replayed {
                 continue;
             }
             if v.scheduled() {

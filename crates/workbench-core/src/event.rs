@@ -14,6 +14,8 @@ pub struct Event {
     pub event_timestamp: DateTime<Utc>,
     pub properties: Map<String, Value>,
     pub user_traits: Option<Traits>,
+    /// SPEC §7.6: a key under which this event is processed at most once.
+    pub idempotency_key: Option<String>,
 }
 
 /// The wire shape of an event (HTTP body, scenario line): parsed into an [`Event`].
@@ -26,6 +28,8 @@ pub struct EventInput {
     pub properties: Option<Map<String, Value>>,
     #[serde(default)]
     pub user_traits: Option<Traits>,
+    #[serde(default)]
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 impl From<EventInput> for Event {
@@ -36,7 +40,147 @@ impl From<EventInput> for Event {
             event_timestamp: input.event_timestamp.0,
             properties: input.properties.unwrap_or_default(),
             user_traits: input.user_traits,
+            idempotency_key: input.idempotency_key.map(|k| k.0),
         }
+    }
+}
+
+/// The longest idempotency key, in characters (SPEC §7.6).
+pub const MAX_KEY_CHARS: usize = 128;
+
+/// An idempotency key (SPEC §7.6): 1 to [`MAX_KEY_CHARS`] printable characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IdempotencyKey(pub String);
+
+impl<'de> Deserialize<'de> for IdempotencyKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        via_str(d, "an idempotency key string", |s| {
+            check_key(s).map(|()| IdempotencyKey(s.to_string()))
+        })
+    }
+}
+
+/// Whether `s` is a valid idempotency key: 1 to [`MAX_KEY_CHARS`] characters, none of them
+/// a control character.
+pub fn check_key(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("must be 1 to 128 printable characters; it is empty".to_string());
+    }
+    let chars = s.chars().count();
+    if chars > MAX_KEY_CHARS {
+        return Err(format!(
+            "is {chars} characters long; the limit is {MAX_KEY_CHARS}"
+        ));
+    }
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "contains the control character {}; control characters are not allowed",
+            c.escape_unicode()
+        ));
+    }
+    Ok(())
+}
+
+/// The fields that make an event's identity for its idempotency key (SPEC §7.6): a replay
+/// repeats all of them, a conflict differs in at least one.
+pub const IDENTITY_FIELDS: [&str; 5] = [
+    "user_id",
+    "event_type",
+    "event_timestamp",
+    "properties",
+    "user_traits",
+];
+
+impl Event {
+    /// The canonical JSON of each of [`IDENTITY_FIELDS`]: object keys sorted at every depth,
+    /// the timestamp in UTC, absent traits as `{}`.
+    pub fn identity(&self) -> [String; 5] {
+        let traits = serde_json::to_value(self.user_traits.clone().unwrap_or_default())
+            .expect("traits serialise");
+        [
+            canonical(&Value::String(self.user_id.clone())),
+            canonical(&Value::String(self.event_type.clone())),
+            canonical(&Value::String(format_ts(self.event_timestamp))),
+            canonical(&Value::Object(self.properties.clone())),
+            canonical(&traits),
+        ]
+    }
+
+    /// A stable fingerprint of the event's identity: the hex SHA-256 of the canonical JSON
+    /// object of [`IDENTITY_FIELDS`]. Equal for the same event whatever its keys' order.
+    pub fn fingerprint(&self) -> String {
+        fingerprint_of(&self.identity())
+    }
+
+    /// The [`IDENTITY_FIELDS`] in which `other` differs from this event.
+    pub fn differing_fields(&self, other: &Event) -> Vec<&'static str> {
+        let (a, b) = (self.identity(), other.identity());
+        IDENTITY_FIELDS
+            .iter()
+            .zip(a.iter().zip(b.iter()))
+            .filter(|(_, (x, y))| x != y)
+            .map(|(f, _)| *f)
+            .collect()
+    }
+}
+
+/// The fingerprint of an identity (see [`Event::fingerprint`]).
+pub fn fingerprint_of(identity: &[String; 5]) -> String {
+    use sha2::{Digest, Sha256};
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::from("{");
+    for (i, (field, value)) in IDENTITY_FIELDS.iter().zip(identity).enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push('"');
+        text.push_str(field);
+        text.push_str("\":");
+        text.push_str(value);
+    }
+    text.push('}');
+    let digest = Sha256::digest(text.as_bytes());
+    digest
+        .iter()
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
+        .map(char::from)
+        .collect()
+}
+
+/// A JSON value's canonical text: object keys sorted at every depth, no whitespace.
+pub fn canonical(v: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
     }
 }
 
@@ -253,6 +397,49 @@ mod tests {
         assert!(check_id(&"é".repeat(256)).is_ok());
         let err = check_id(&"é".repeat(257)).unwrap_err();
         assert!(err.contains("257 characters"), "{err}");
+    }
+
+    #[test]
+    fn idempotency_keys_are_1_to_128_printable_characters() {
+        assert!(check_key("order-42/retry").is_ok());
+        assert!(check_key(&"é".repeat(128)).is_ok());
+        let err = check_key(&"k".repeat(129)).unwrap_err();
+        assert!(err.contains("129 characters"), "{err}");
+        assert!(check_key("").unwrap_err().contains("empty"));
+        assert!(check_key("a\tb").unwrap_err().contains("control character"));
+        let r: Result<EventInput, _> = serde_json::from_str(
+            r#"{"user_id":"u","event_type":"x","event_timestamp":"2024-01-01T00:00:00Z","idempotency_key":""}"#,
+        );
+        assert!(r.unwrap_err().to_string().contains("empty"));
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_key_order_and_offsets_but_not_values() {
+        let parse = |s: &str| Event::from(serde_json::from_str::<EventInput>(s).unwrap());
+        let a = parse(
+            r#"{"user_id":"u","event_type":"x","event_timestamp":"2024-01-01T02:00:00+02:00",
+                "properties":{"a":1,"b":{"y":[1,{"q":1,"p":2}],"x":2}},
+                "user_traits":{"tier":"gold","email":"a@b"},"idempotency_key":"k1"}"#,
+        );
+        let b = parse(
+            r#"{"idempotency_key":"k2","user_traits":{"email":"a@b","tier":"gold"},
+                "properties":{"b":{"x":2,"y":[1,{"p":2,"q":1}]},"a":1},
+                "event_timestamp":"2024-01-01T00:00:00Z","event_type":"x","user_id":"u"}"#,
+        );
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_eq!(a.fingerprint().len(), 64);
+        assert!(a.differing_fields(&b).is_empty());
+        let mut c = b.clone();
+        c.properties.insert("a".into(), Value::from(2));
+        c.user_id = "v".into();
+        assert_ne!(a.fingerprint(), c.fingerprint());
+        assert_eq!(a.differing_fields(&c), vec!["user_id", "properties"]);
+        // Absent traits and empty traits are the same identity.
+        let mut d = a.clone();
+        d.user_traits = None;
+        let mut e = a.clone();
+        e.user_traits = Some(Traits::default());
+        assert_eq!(d.fingerprint(), e.fingerprint());
     }
 
     #[test]

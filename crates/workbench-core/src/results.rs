@@ -33,6 +33,9 @@ pub struct EventResult {
     /// an immediate one; for a scheduled one, the step whose arrival moved the simulated
     /// clock past `deliver_at`, or the number of steps when the scenario's end did).
     pub written_at: Option<u32>,
+    /// A replay of an earlier event's idempotency key (SPEC §7.6): `event_id` and the verdict
+    /// are the original's, and it wrote no line of its own (`written_at` is `None`).
+    pub replayed: bool,
 }
 
 impl EventResult {

@@ -17,7 +17,7 @@ pub use expect::{Expect, Mismatch};
 
 use jsonl::JsonlSteps;
 
-use crate::event::{Event, NonEmpty, Timestamp, Traits};
+use crate::event::{Event, IDENTITY_FIELDS, IdempotencyKey, NonEmpty, Timestamp, Traits};
 use crate::source;
 use crate::yaml::{self, Pos, Positions};
 
@@ -93,6 +93,8 @@ pub(crate) struct RawStep {
     #[serde(default)]
     received_at: Option<Timestamp>,
     #[serde(default)]
+    idempotency_key: Option<IdempotencyKey>,
+    #[serde(default)]
     expect: Option<Expect>,
 }
 
@@ -108,6 +110,7 @@ impl RawStep {
                 event_timestamp: ts,
                 properties: self.properties.unwrap_or_default(),
                 user_traits: self.user_traits,
+                idempotency_key: self.idempotency_key.map(|k| k.0),
             },
             received_at: self.received_at.map_or(ts, |t| t.0),
             expect: self.expect,
@@ -154,6 +157,7 @@ impl Scenario {
         let positions = Positions::index(src, |depth, p| match depth {
             1 => p == "rules",
             2 => p.starts_with("events["),
+            3 => p.starts_with("events[") && p.ends_with("].idempotency_key"),
             4 => {
                 p.starts_with("events[")
                     && p.split_once("].")
@@ -162,7 +166,7 @@ impl Scenario {
             _ => false,
         });
         let raw_len = raw.events.len();
-        let steps = raw
+        let steps: Vec<Step> = raw
             .events
             .into_iter()
             .enumerate()
@@ -181,6 +185,13 @@ impl Scenario {
                 s.into_step(line, expect_lines)
             })
             .collect();
+        let mut keys = Keys::default();
+        for (i, step) in steps.iter().enumerate() {
+            let pos = positions
+                .get(&format!("events[{i}].idempotency_key"))
+                .or_else(|| positions.get(&format!("events[{i}]")));
+            keys.check(step, pos).map_err(|message| err(pos, message))?;
+        }
         Ok(Scenario {
             path: path.to_path_buf(),
             name: raw.name,
@@ -256,6 +267,60 @@ impl Scenario {
         self.name
             .clone()
             .unwrap_or_else(|| self.path.display().to_string())
+    }
+}
+
+/// The idempotency keys seen so far in a scenario (SPEC §7.6): a key used again must repeat
+/// its event exactly (a replay); the same key on a different event is a load error naming
+/// both lines.
+#[derive(Debug, Default)]
+pub(crate) struct Keys(std::collections::HashMap<String, KeyUse>);
+
+#[derive(Debug)]
+pub(crate) struct KeyUse {
+    line: usize,
+    identity: [u64; 5],
+}
+
+impl Keys {
+    /// Check `step`'s key (if any) against the earlier uses; `pos` is where it is written.
+    pub(crate) fn check(&mut self, step: &Step, pos: Option<Pos>) -> Result<(), String> {
+        let Some(key) = &step.event.idempotency_key else {
+            return Ok(());
+        };
+        let identity = step.event.identity().map(|s| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            s.hash(&mut h);
+            h.finish()
+        });
+        match self.0.get(key) {
+            None => {
+                self.0.insert(
+                    key.clone(),
+                    KeyUse {
+                        line: pos.map_or(step.line, |p| p.line),
+                        identity,
+                    },
+                );
+                Ok(())
+            }
+            Some(first) if first.identity == identity => Ok(()),
+            Some(first) => {
+                let differ: Vec<&str> = IDENTITY_FIELDS
+                    .iter()
+                    .zip(first.identity.iter().zip(identity.iter()))
+                    .filter(|(_, (a, b))| a != b)
+                    .map(|(f, _)| *f)
+                    .collect();
+                Err(format!(
+                    "idempotency key `{key}` was already used on line {} by an event with a \
+                     different {}: a reused key must repeat its event exactly",
+                    first.line,
+                    differ.join(", ")
+                ))
+            }
+        }
     }
 }
 

@@ -5,6 +5,8 @@ use ::postgres::{Client, Statement};
 pub(super) struct Statements {
     pub(super) lock: Statement,
     pub(super) insert_event: Statement,
+    pub(super) keyed: Statement,
+    pub(super) stored_decision: Statement,
     pub(super) insert_traits: Statement,
     pub(super) load_event: Statement,
     pub(super) latest_zone: Statement,
@@ -22,9 +24,16 @@ impl Statements {
             lock: c.prepare("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")?,
             insert_event: c.prepare(
                 "INSERT INTO events (user_id, event_type, event_timestamp, properties, created_at,
-                    timezone)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    timezone, idempotency_key, idempotency_fp)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
             )?,
+            keyed: c.prepare("SELECT id, idempotency_fp FROM events WHERE idempotency_key = $1")?,
+            stored_decision: c.prepare(&format!(
+                "SELECT {} FROM {} WHERE d.id = $1",
+                crate::store::AuditRow::COLUMNS,
+                crate::store::AuditRow::FROM
+            ))?,
             insert_traits: c.prepare(
                 "INSERT INTO user_traits
                    (id, event_id, email, country, marketing_opt_in, risk_segment, extra)
@@ -32,7 +41,8 @@ impl Statements {
             )?,
             load_event: c.prepare(
                 "SELECT e.user_id, e.event_type, e.event_timestamp, e.properties,
-                        t.id, t.email, t.country, t.marketing_opt_in, t.risk_segment, t.extra
+                        t.id, t.email, t.country, t.marketing_opt_in, t.risk_segment, t.extra,
+                        e.idempotency_key
                  FROM events e LEFT JOIN user_traits t ON t.id = e.id WHERE e.id = $1",
             )?,
             latest_zone: c.prepare(

@@ -29,6 +29,7 @@ fn event(user: &str) -> Event {
         event_timestamp: "2024-01-15T10:30:00Z".parse().unwrap(),
         properties: serde_json::Map::default(),
         user_traits: None,
+        idempotency_key: None,
     }
 }
 
@@ -37,12 +38,12 @@ fn an_uncommitted_event_leaves_nothing_behind() {
     let at = "2024-01-15T10:30:00Z".parse().unwrap();
     let put = |s: &mut SqliteStore, user: &str| -> Durability {
         let mut tx = s.begin().unwrap();
-        tx.insert_event(&event(user), at).unwrap();
+        tx.insert_event(&event(user), at).unwrap().id();
         tx.commit().unwrap()
     };
     let fail = |s: &mut SqliteStore| {
         let mut tx = s.begin().unwrap();
-        tx.insert_event(&event("b"), at).unwrap();
+        tx.insert_event(&event("b"), at).unwrap().id();
         // dropped without commit: an error happened mid-event
     };
 
@@ -80,7 +81,7 @@ fn windows_hold_on_the_last_day_of_9999() {
     let mut e = event("u");
     e.event_timestamp = "9999-12-31T23:59:59Z".parse().unwrap();
     let mut tx = s.begin().unwrap();
-    let id = tx.insert_event(&e, e.event_timestamp).unwrap();
+    let id = tx.insert_event(&e, e.event_timestamp).unwrap().id();
     tx.conn
         .execute(
             "INSERT INTO send_requests (id, user_id, event_id, event_timestamp, template_name,

@@ -3,13 +3,13 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Batch, load_event};
+use super::{Batch, audit_row, load_event};
 use crate::engine::{Delivery, PriorEvent, Window, Zone, own_zone};
 use crate::event::{Event, format_ts};
 use crate::rules::Cap;
 use crate::store::{
-    AlsoWrite, DecisionRecord, Durability, RecordRows, StoreError, StoreTx, cap_lists, parse_ts,
-    window_micros,
+    AlsoWrite, AuditEntry, AuditRow, DecisionRecord, Durability, Inserted, RecordRows, StoreError,
+    StoreTx, cap_lists, parse_ts, window_micros,
 };
 
 pub struct SqliteTx<'a> {
@@ -47,14 +47,44 @@ impl Drop for SqliteTx<'_> {
     }
 }
 
+impl SqliteTx<'_> {
+    /// The stored event with idempotency key `key`, if any.
+    fn keyed(&mut self, key: &str) -> Result<Option<Inserted>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id, idempotency_fp FROM events WHERE idempotency_key = ?1")?
+            .query_row([key], |r| {
+                Ok(Inserted::Existing {
+                    event_id: r.get(0)?,
+                    fingerprint: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                })
+            })
+            .optional()?)
+    }
+}
+
 impl StoreTx for SqliteTx<'_> {
-    fn insert_event(&mut self, e: &Event, created_at: DateTime<Utc>) -> Result<i64, StoreError> {
+    fn insert_event(
+        &mut self,
+        e: &Event,
+        created_at: DateTime<Utc>,
+    ) -> Result<Inserted, StoreError> {
+        let fingerprint = e.idempotency_key.as_ref().map(|_| e.fingerprint());
+        if let Some(key) = &e.idempotency_key
+            && let Some(found) = self.keyed(key)?
+        {
+            return Ok(found);
+        }
         let props = serde_json::to_string(&e.properties).expect("json map serialises");
-        self.conn
+        // The unique index is the guard: a key inserted since the look above (another
+        // connection) makes this insert do nothing.
+        let inserted = self
+            .conn
             .prepare_cached(
                 "INSERT INTO events (user_id, event_type, event_timestamp, properties, created_at,
-                    timezone)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    timezone, idempotency_key, idempotency_fp)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (idempotency_key) DO NOTHING",
             )?
             .execute(params![
                 e.user_id,
@@ -62,8 +92,18 @@ impl StoreTx for SqliteTx<'_> {
                 format_ts(e.event_timestamp),
                 props,
                 format_ts(created_at),
-                own_zone(e).map(Zone::name)
+                own_zone(e).map(Zone::name),
+                e.idempotency_key,
+                fingerprint
             ])?;
+        if inserted == 0 {
+            let key = e.idempotency_key.as_deref().unwrap_or_default();
+            return self.keyed(key)?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "idempotency key `{key}` conflicts but is not found"
+                ))
+            });
+        }
         let id = self.conn.last_insert_rowid();
         if let Some(t) = &e.user_traits {
             let extra = serde_json::to_string(&t.extra).expect("json map serialises");
@@ -82,7 +122,20 @@ impl StoreTx for SqliteTx<'_> {
                     extra
                 ])?;
         }
-        Ok(id)
+        Ok(Inserted::New(id))
+    }
+
+    fn stored_decision(&mut self, id: i64) -> Result<Option<AuditEntry>, StoreError> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {} FROM {} WHERE d.id = ?1",
+                AuditRow::COLUMNS,
+                AuditRow::FROM
+            ))?
+            .query_row([id], audit_row)
+            .optional()?
+            .map(AuditRow::parse)
+            .transpose()
     }
 
     fn load_event(&mut self, id: i64) -> Result<Option<Event>, StoreError> {

@@ -149,6 +149,7 @@ mod tests {
                 _ => serde_json::Map::new(),
             },
             user_traits: serde_json::from_value(traits).ok(),
+            idempotency_key: None,
         }
     }
 

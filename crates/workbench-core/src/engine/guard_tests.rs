@@ -42,6 +42,7 @@ fn ev(user: &str, event_type: &str, traits: &serde_json::Value) -> Event {
         event_timestamp: "2025-10-10T12:00:00Z".parse().unwrap(),
         properties: serde_json::Map::new(),
         user_traits: serde_json::from_value(traits.clone()).ok(),
+        idempotency_key: None,
     }
 }
 

@@ -22,6 +22,7 @@ fn ev(event_type: &str, ts: &str, props: serde_json::Value, traits: serde_json::
         event_timestamp: ts.parse().unwrap(),
         properties: props.as_object().cloned().unwrap_or_default(),
         user_traits: serde_json::from_value(traits).ok(),
+        idempotency_key: None,
     }
 }
 

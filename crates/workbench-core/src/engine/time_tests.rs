@@ -52,6 +52,7 @@ fn ev(event_type: &str, ts: &str, zone: Option<&str>) -> Event {
         event_timestamp: at(ts),
         properties: serde_json::Map::new(),
         user_traits: serde_json::from_value(json!({ "timezone": zone })).ok(),
+        idempotency_key: None,
     }
 }
 

@@ -29,12 +29,14 @@ fn ev(event_type: &str, ts: &str, props: serde_json::Value) -> Event {
             _ => serde_json::Map::new(),
         },
         user_traits: None,
+        idempotency_key: None,
     }
 }
 
 fn result(event_id: i64, e: &Event, d: &Decision<'_>) -> EventResult {
     EventResult {
         written_at: None,
+        replayed: false,
         step: 0,
         line: 1,
         name: None,

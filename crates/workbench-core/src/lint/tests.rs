@@ -173,6 +173,7 @@ fn event(event_type: &str, props: serde_json::Value, traits: serde_json::Value) 
         event_timestamp: chrono::DateTime::UNIX_EPOCH,
         properties: props.as_object().cloned().unwrap_or_default(),
         user_traits: serde_json::from_value(traits).ok(),
+        idempotency_key: None,
     }
 }
 

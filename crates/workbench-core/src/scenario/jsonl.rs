@@ -3,7 +3,7 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use super::{RawStep, ScenarioError, Step};
+use super::{Keys, RawStep, ScenarioError, Step};
 use crate::yaml::Pos;
 
 /// JSON Lines parsed one line at a time; blank lines are skipped.
@@ -12,6 +12,7 @@ pub(crate) struct JsonlSteps<'p, R> {
     reader: R,
     buf: Vec<u8>,
     line: usize,
+    keys: Keys,
 }
 
 impl<'p, R: BufRead> JsonlSteps<'p, R> {
@@ -21,6 +22,7 @@ impl<'p, R: BufRead> JsonlSteps<'p, R> {
             reader,
             buf: Vec::new(),
             line: 0,
+            keys: Keys::default(),
         }
     }
 
@@ -57,11 +59,22 @@ impl<R: BufRead> Iterator for JsonlSteps<'_, R> {
             if text.trim().is_empty() {
                 continue;
             }
-            return Some(
-                parse_line(text)
-                    .map(|raw| raw.into_step(self.line, Vec::new()))
-                    .map_err(|(column, message)| self.error(column.max(1), message)),
-            );
+            let step = match parse_line(text) {
+                Ok(raw) => raw.into_step(self.line, Vec::new()),
+                Err((column, message)) => return Some(Err(self.error(column.max(1), message))),
+            };
+            // The key's column: where `"idempotency_key"` is written on the line.
+            let column = text
+                .find("\"idempotency_key\"")
+                .map_or(1, |b| text[..b].chars().count() + 1);
+            let pos = Pos {
+                line: self.line,
+                column,
+            };
+            return Some(match self.keys.check(&step, Some(pos)) {
+                Ok(()) => Ok(step),
+                Err(message) => Err(self.error(column, message)),
+            });
         }
     }
 }

@@ -75,6 +75,7 @@ fn event(traits: Value) -> Event {
         event_timestamp: chrono::DateTime::UNIX_EPOCH,
         properties: serde_json::Map::new(),
         user_traits: serde_json::from_value(traits).ok(),
+        idempotency_key: None,
     }
 }
 

@@ -24,6 +24,7 @@ fn event() -> Event {
         event_timestamp: "2025-10-10T08:30:00Z".parse().unwrap(),
         properties: props.as_object().unwrap().clone(),
         user_traits: Some(traits),
+        idempotency_key: None,
     }
 }
 
