@@ -212,6 +212,15 @@ pub fn suppression(row: &EventResult, d: &Decision<'_>) -> Vec<Line> {
             .iter()
             .map(|c| guard("cap", !c.stopped(), c.to_string())),
     );
+    // Guard 5: the rendered text, or why it does not render.
+    match (&v.message_text, v.reason_code) {
+        (Some(text), _) => out.push(guard("template", true, format!("renders: {text}"))),
+        (None, crate::engine::ReasonCode::SuppressedRenderError) => {
+            let why = v.reason.split_once("; template ").map_or("", |(_, w)| w);
+            out.push(guard("template", false, why.to_string()));
+        }
+        _ => {}
+    }
     if let Some(z) = &d.trace.zone {
         let t = row.event_timestamp;
         out.push(Line::new(vec![

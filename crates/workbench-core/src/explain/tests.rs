@@ -235,6 +235,18 @@ fn the_suppression_pane_lists_the_guards_in_order() {
          ✗ cap daily: 1 of max 1 in 2025-10-10 (UTC), event 4\n\
          ⇒ suppress: promo matched; capped by daily: 1 of max 1 in 2025-10-10 (UTC), event 4\n"
     );
+    // Under the cap: the template renders (a template without text is its name).
+    let h = History {
+        caps: l.caps.iter().map(|(c, w)| (*c, *w, Vec::new())).collect(),
+        zone: crate::engine::resolve_zone(&r, &e, None),
+        ..History::default()
+    };
+    let d = decide(&r, &e, &h);
+    let text = plain(&suppression(&result(5, &e, &d), &d));
+    assert!(
+        text.contains("✓ cap daily: 0 of max 1 in 2025-10-10 (UTC)\n✓ template renders: PROMO\n"),
+        "{text}"
+    );
     // Stopped by consent: the guards so far, and no suppression to show.
     e.user_traits = serde_json::from_value(json!({"marketing_opt_in": false})).ok();
     let d = decide(&r, &e, &History::default());
