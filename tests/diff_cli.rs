@@ -43,19 +43,21 @@ fn diff_lists_changed_decisions_by_kind_with_rule_counts() {
     ]);
     assert_eq!(r.code, 1, "a change fails the guardrail");
     assert!(
-        r.stdout.ends_with("7 of 61 decisions changed\n"),
+        r.stdout.ends_with("7 of 76 decisions changed\n"),
         "{}",
         r.stdout
     );
     let same = workbench(&[
         "diff",
         "scenarios",
+        "--rules",
+        "rules/rules.yaml",
         "--base",
         "rules/rules.yaml",
         "--fail-on-change",
     ]);
     assert_eq!(same.code, 0);
-    assert!(same.stdout.ends_with("0 of 61 decisions changed\n"));
+    assert!(same.stdout.ends_with("0 of 76 decisions changed\n"));
 }
 
 #[test]

@@ -299,7 +299,7 @@ impl Verdict {
     }
 
     /// The guard that stopped this send, in words (`consent`, `holdout`, `once_ever`,
-    /// `once_per_calendar_day`, `cap marketing_per_day`, `quiet hours`); `None` unless
+    /// `once_per_calendar_day`, `cap marketing_per_day`, `template`, `quiet hours`); `None` unless
     /// suppressed.
     pub fn stopped_by(&self) -> Option<String> {
         Some(match self.reason_code {
@@ -308,6 +308,7 @@ impl Verdict {
             ReasonCode::SuppressedOnceEver => "once_ever".to_string(),
             ReasonCode::SuppressedOncePerCalendarDay => "once_per_calendar_day".to_string(),
             ReasonCode::SuppressedQuietHours => "quiet hours".to_string(),
+            ReasonCode::SuppressedRenderError => "template".to_string(),
             ReasonCode::SuppressedFrequencyCap => {
                 // The reason says `...; capped by NAME: ...` (see `decide`).
                 let name = self

@@ -212,14 +212,11 @@ pub fn suppression(row: &EventResult, d: &Decision<'_>) -> Vec<Line> {
             .iter()
             .map(|c| guard("cap", !c.stopped(), c.to_string())),
     );
-    // Guard 5: the rendered text, or why it does not render.
-    match (&v.message_text, v.reason_code) {
-        (Some(text), _) => out.push(guard("template", true, format!("renders: {text}"))),
-        (None, crate::engine::ReasonCode::SuppressedRenderError) => {
-            let why = v.reason.split_once("; template ").map_or("", |(_, w)| w);
-            out.push(guard("template", false, why.to_string()));
-        }
-        _ => {}
+    // Guard 5: why the template does not render (the rendered text comes after the outcome,
+    // which stays in view in a short pane).
+    if v.reason_code == crate::engine::ReasonCode::SuppressedRenderError {
+        let why = v.reason.split_once("; template ").map_or("", |(_, w)| w);
+        out.push(guard("template", false, why.to_string()));
     }
     if let Some(z) = &d.trace.zone {
         let t = row.event_timestamp;
@@ -252,6 +249,12 @@ pub fn suppression(row: &EventResult, d: &Decision<'_>) -> Vec<Line> {
         ]));
     }
     out.push(outcome);
+    if let Some(text) = &v.message_text {
+        out.push(Line::new(vec![
+            Span::styled("message ", Style::Dim),
+            Span::plain(text.clone()),
+        ]));
+    }
     out
 }
 

@@ -167,7 +167,8 @@ pub fn guard_stops(results: &[EventResult]) -> Vec<(String, usize)> {
         "holdout" => 1,
         "once_ever" | "once_per_calendar_day" => 2,
         g if g.starts_with("cap ") => 3,
-        _ => 4,
+        "template" => 4,
+        _ => 5,
     };
     let mut out: Vec<(String, usize)> = Vec::new();
     for g in results.iter().filter_map(|r| r.verdict.stopped_by()) {

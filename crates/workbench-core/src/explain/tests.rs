@@ -244,7 +244,8 @@ fn the_suppression_pane_lists_the_guards_in_order() {
     let d = decide(&r, &e, &h);
     let text = plain(&suppression(&result(5, &e, &d), &d));
     assert!(
-        text.contains("✓ cap daily: 0 of max 1 in 2025-10-10 (UTC)\n✓ template renders: PROMO\n"),
+        text.contains("✓ cap daily: 0 of max 1 in 2025-10-10 (UTC)\n⇒ allow: ")
+            && text.ends_with("\nmessage PROMO\n"),
         "{text}"
     );
     // Stopped by consent: the guards so far, and no suppression to show.
