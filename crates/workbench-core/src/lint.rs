@@ -6,6 +6,7 @@
 mod facts;
 mod guards;
 mod pairs;
+mod template_vars;
 mod time;
 
 use std::cmp::Ordering;
@@ -38,6 +39,7 @@ pub enum LintKind {
     NoZoneSource,
     CapUnreachable,
     ConsentUnused,
+    TemplateVariableMissing,
 }
 
 /// What `check` reports: warnings, and notes on lints that could not finish.
@@ -157,6 +159,7 @@ pub fn lint_with(rules: &RuleSet, facts: &Facts) -> Lints {
     time::no_zone_source(rules, facts, &mut out);
     guards::caps(rules, &mut out);
     guards::consent(rules, &mut out);
+    template_vars::missing(rules, facts, &mut out);
     pairs::pairs(rules, &mut out, &mut notes);
     out.sort_by_key(|w| w.line);
     Lints {

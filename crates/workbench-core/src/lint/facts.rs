@@ -92,7 +92,7 @@ impl Facts {
         Ok(facts)
     }
 
-    /// Empty facts that will watch the fields `rules` read.
+    /// Empty facts that will watch the fields `rules` read (conditions and templates).
     pub fn for_rules(rules: &RuleSet) -> Facts {
         let mut seen = BTreeSet::new();
         for r in &rules.rules {
@@ -101,6 +101,9 @@ impl Facts {
                     seen.insert(t.path.to_string());
                 });
             }
+        }
+        for text in rules.templates.values() {
+            seen.extend(super::template_vars::strict_paths(text));
         }
         let paths = seen
             .into_iter()
@@ -131,6 +134,12 @@ impl Facts {
                 k.events += 1;
             }
         }
+    }
+
+    /// Whether some event of `event_type` carries `path` (a watched path).
+    pub fn carries(&self, event_type: &str, path: &str) -> bool {
+        self.kinds
+            .contains_key(&(event_type.to_string(), path.to_string()))
     }
 
     /// Kinds seen at `path` in events of `event_type`, else in any event; `None` when never.
