@@ -51,6 +51,10 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
+        // Every statement of an event's transaction stays prepared: rusqlite's default of 16
+        // is fewer than the statements a run with every guard uses, and a statement evicted
+        // from the cache is parsed again on each event.
+        conn.set_prepared_statement_cache_capacity(64);
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // Savepoint journals stay in memory, and the page cache holds a busy working set.
         conn.pragma_update(None, "temp_store", "MEMORY")?;

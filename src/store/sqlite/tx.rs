@@ -225,6 +225,7 @@ impl StoreTx for SqliteTx<'_> {
     ) -> Result<Vec<Delivery>, StoreError> {
         let (from, to) = window_micros(window);
         let (categories, channels) = cap_lists(cap);
+        // The index (user_id, event_us) orders ties by id, which is the event id: no sort.
         let rows: Vec<(i64, String)> = self
             .conn
             .prepare_cached(
@@ -233,7 +234,7 @@ impl StoreTx for SqliteTx<'_> {
                    AND category IS NOT NULL
                    AND (?5 IS NULL OR instr(?5, ',' || category || ',') > 0)
                    AND instr(?6, ',' || channel || ',') > 0
-                 ORDER BY event_us, event_id LIMIT ?7",
+                 ORDER BY event_us LIMIT ?7",
             )?
             .query_map(
                 params![user_id, from, to, before, categories, channels, cap.max],
