@@ -169,9 +169,21 @@ pub fn lookups<'r>(rules: &'r RuleSet, event: &Event, zone: Zone) -> Lookups<'r>
                 .iter()
                 .map(|(t, mode, cal)| (&**t, Window::for_mode(*mode, *cal, event, zone)))
                 .collect(),
+            // A cap is looked up only when a send it covers can get past consent and the
+            // holdout for this event (both read the event alone): a send stopped before
+            // guard 4 never needs its count.
             caps: plan
                 .caps
                 .iter()
+                .filter(|&&c| {
+                    let cap = &rules.policy.frequency_caps[c];
+                    plan.rules.iter().map(|&r| &rules.rules[r]).any(|r| {
+                        cap.covers_rule(r)
+                            && guards::before_suppression(rules, r, event)
+                                .iter()
+                                .all(guards::GuardTrace::passed)
+                    })
+                })
                 .map(|&c| {
                     let cap = &rules.policy.frequency_caps[c];
                     let z = match cap.calendar {

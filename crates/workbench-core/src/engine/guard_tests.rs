@@ -311,3 +311,22 @@ fn each_cap_covers_its_channels_in_its_own_calendar() {
     assert_eq!(d.verdict.reason_code, ReasonCode::Sent);
     assert_eq!(d.trace.caps.len(), 1);
 }
+
+#[test]
+fn caps_are_looked_up_only_for_a_send_that_can_pass_consent_and_the_holdout() {
+    let r = RuleSet::from_yaml(
+        Path::new("r.yaml"),
+        &format!("consent: {{marketing: user_traits.marketing_opt_in}}\n{CAPPED}"),
+    )
+    .unwrap();
+    let lookups_for = |traits: serde_json::Value| {
+        let e = ev("u1", "tick", &traits);
+        lookups(&r, &e, Zone::UTC).caps.len()
+    };
+    assert_eq!(lookups_for(json!({"marketing_opt_in": true})), 1);
+    assert_eq!(
+        lookups_for(json!({"marketing_opt_in": false})),
+        0,
+        "no consent: the count is never needed"
+    );
+}
