@@ -4,7 +4,7 @@
 //! crate adds storage, the pipeline, delivery and the three front ends.
 
 pub use workbench_core::{
-    diff, engine, event, explain, generate, lint, results, rules, scenario, source, yaml,
+    diff, engine, event, explain, generate, lint, results, rules, scenario, source, time, yaml,
 };
 
 pub mod diff_base;

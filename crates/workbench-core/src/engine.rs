@@ -4,16 +4,15 @@
 mod eval;
 pub mod guards;
 mod history;
-pub mod quiet;
 mod reason;
 mod trace;
-pub mod zone;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use crate::time::{quiet, zone};
 pub use eval::{Actual, json_eq};
 pub use history::{
     Delivery, History, Lookups, PriorEvent, Window, lookups, needs_earlier_zone, own_zone,

@@ -18,4 +18,5 @@ pub mod results;
 pub mod rules;
 pub mod scenario;
 pub mod source;
+pub mod time;
 pub mod yaml;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::name::RuleName;
 use super::policy::{CalendarBasis, Category};
 use super::{ActionType, Channel, Rule};
-use crate::engine::Calendar;
+use crate::time::zone::Calendar;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cap {

@@ -10,8 +10,8 @@ use chrono::NaiveTime;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
-use crate::engine::quiet::{QuietHours, QuietMode};
-use crate::engine::zone::Zone;
+use crate::time::quiet::{QuietHours, QuietMode};
+use crate::time::zone::Zone;
 use crate::yaml::suggest;
 
 /// What every rule shares: the zone of users whose zone is unknown, quiet hours, consent

@@ -16,7 +16,7 @@ use super::condition::{
 use super::name::{EventType, RuleName, TemplateName};
 use super::policy::{CalendarBasis, Category, ConsentTrait, Holdout, Policy, ZoneName};
 use super::{Action, ActionType, Channel, Rule, Suppression};
-use crate::engine::quiet::QuietHours;
+use crate::time::quiet::QuietHours;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -359,8 +359,8 @@ fn yaml_syntax_errors_in_plain_words() {
 
 #[test]
 fn a_file_with_every_time_key_loads_its_policy_and_rule_fields() {
-    use crate::engine::quiet::{QuietHours, QuietMode};
-    use crate::engine::zone::Zone;
+    use crate::time::quiet::{QuietHours, QuietMode};
+    use crate::time::zone::Zone;
     use chrono::NaiveTime;
     let src = r#"timezone: Europe/Oslo
 quiet_hours:
