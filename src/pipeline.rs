@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::engine::{self, Decision, History, Verdict};
+use crate::engine::{self, Decision, History, ResolvedZone, Verdict};
 use crate::event::Event;
 use crate::provider::{Message, Provider};
 use crate::rules::RuleSet;
@@ -465,6 +465,26 @@ pub fn explain<'r, S: Store>(
     let history = history(&mut tx, rules, &event, event_id)?;
     let decision = engine::decide(rules, &event, &history);
     Ok(Some((event, decision)))
+}
+
+/// The zone stored event `event_id` is in (SPEC §7.2) — its own valid
+/// `user_traits.timezone`, else the user's latest earlier one, else the file's default —
+/// whether or not its decision needed one: for showing its local time. Writes nothing.
+pub fn zone_of<S: Store>(
+    store: &mut S,
+    rules: &RuleSet,
+    event_id: i64,
+) -> Result<Option<ResolvedZone>, StoreError> {
+    store.flush()?;
+    let mut tx = store.begin()?;
+    let Some(event) = tx.load_event(event_id)? else {
+        return Ok(None);
+    };
+    let earlier = match engine::own_zone(&event) {
+        Some(_) => None,
+        None => tx.latest_zone(&event.user_id, event_id)?,
+    };
+    Ok(Some(engine::resolve_zone(rules, &event, earlier)))
 }
 
 #[cfg(test)]

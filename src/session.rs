@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::engine::Decision;
+use crate::engine::{Decision, ResolvedZone};
 use crate::event::Event;
 use crate::pipeline::{self, Pipeline};
 use crate::plan::{PlanError, RulesCache};
@@ -107,6 +107,16 @@ impl Session {
         };
         let id = r.event_id;
         pipeline::explain(&mut self.store, &self.rules, id)
+    }
+
+    /// The zone row `row`'s event is in (SPEC §7.2), looked up in the store whether or not its
+    /// decision needed one.
+    pub fn zone_of(&mut self, row: u32) -> Result<Option<ResolvedZone>, StoreError> {
+        let Some(r) = self.rows.get(row as usize) else {
+            return Ok(None);
+        };
+        let id = r.event_id;
+        pipeline::zone_of(&mut self.store, &self.rules, id)
     }
 
     /// The `messages.txt` line a delivering row wrote.

@@ -10,7 +10,6 @@ pub mod keys;
 pub mod messages;
 pub mod runtime;
 pub mod theme;
-pub mod time;
 pub mod ui;
 pub mod update;
 

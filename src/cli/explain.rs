@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use clap::Args;
 use color_eyre::eyre::eyre;
-use workbench::engine::{self, Zone};
 use workbench::explain::{self, Line};
 use workbench::session::Session;
 
@@ -52,8 +51,6 @@ fn text(session: &mut Session, user: &str, rows: &[u32]) -> color_eyre::Result<S
         rows.len(),
         if rows.len() == 1 { "" } else { "s" }
     );
-    // The user's latest valid zone so far, for events decided without one.
-    let mut latest: Option<(i64, Zone)> = None;
     for &row in rows {
         let r = session.rows[row as usize].clone();
         let rules = session.rules.clone();
@@ -71,25 +68,27 @@ fn text(session: &mut Session, user: &str, rows: &[u32]) -> color_eyre::Result<S
             let _ = write!(out, "  {note}");
         }
         out.push('\n');
-        let Some((event, d)) = session.explain(row)? else {
+        let Some((_, d)) = session.explain(row)? else {
             continue;
         };
-        let zone = d.trace.zone.clone().or_else(|| {
-            let earlier = latest.filter(|_| engine::own_zone(&event).is_none());
-            explain::uses_user_time(&rules).then(|| engine::resolve_zone(&rules, &event, earlier))
-        });
-        if let Some(z) = engine::own_zone(&event) {
-            latest = Some((r.event_id, z));
-        }
+        let rule_match = indent(&explain::rule_match(&rules, &d));
+        let suppression = indent(&explain::suppression(&r, &d));
+        // The zone its decision used, else (when the rules use user time) the one SPEC §7.2
+        // gives it, from the store.
+        let zone = match d.trace.zone.clone() {
+            Some(z) => Some(z),
+            None if explain::uses_user_time(&rules) => session.zone_of(row)?,
+            None => None,
+        };
         let when = explain::when(r.event_timestamp, zone.as_ref(), v.deliver_at);
         if !when.is_empty() {
             out.push_str("  time\n");
             out.push_str(&indent(&when));
         }
         out.push_str("  rule match\n");
-        out.push_str(&indent(&explain::rule_match(&rules, &d)));
+        out.push_str(&rule_match);
         out.push_str("  suppression\n");
-        out.push_str(&indent(&explain::suppression(&r, &d)));
+        out.push_str(&suppression);
         let _ = writeln!(out, "  audit as of event #{}", r.event_id);
         let audit = explain::audit(&session.rows, rows, row, usize::MAX);
         out.push_str(&indent(&audit));

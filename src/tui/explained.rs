@@ -2,12 +2,9 @@
 //! when it differs, the event's time for its user, every rule) and Suppression.
 
 use crate::engine::Verdict;
-use crate::event::format_ts;
-use crate::explain::{self, Line, Style};
+use crate::explain::{self, Line};
 use crate::session::Session;
 use crate::store::StoreError;
-
-use super::time::{self, Shown};
 
 pub struct Explained {
     pub rule_match: Vec<Line>,
@@ -23,26 +20,21 @@ pub fn explain(
 ) -> Result<Option<Explained>, StoreError> {
     let r = s.rows[row as usize].clone();
     let rules = s.rules.clone();
-    let Some((event, d)) = s.explain(row)? else {
+    let Some((_, d)) = s.explain(row)? else {
         return Ok(None);
     };
     let mut rule_match = explain::baseline(before, &r.verdict);
     let rules_lines = explain::rule_match(&rules, &d);
     let suppression = explain::suppression(&r, &d);
     let traced = d.trace.zone.clone();
-    let when = match time::shown_zone(s, row, &event, traced)? {
-        Shown::Nothing => Vec::new(),
-        Shown::Zone(z) => explain::when(r.event_timestamp, Some(&z), r.verdict.deliver_at),
-        Shown::TooFar => vec![Line::styled(
-            format!(
-                "{} · zone not looked up: over {} earlier events of {} without one",
-                format_ts(r.event_timestamp),
-                time::LOOKBACK,
-                r.user_id
-            ),
-            Style::Dim,
-        )],
+    // The zone its decision used, else (when the rules use user time) the one SPEC §7.2
+    // gives it, from the store.
+    let zone = match traced {
+        Some(z) => Some(z),
+        None if explain::uses_user_time(&rules) => s.zone_of(row)?,
+        None => None,
     };
+    let when = explain::when(r.event_timestamp, zone.as_ref(), r.verdict.deliver_at);
     if !when.is_empty() {
         rule_match.extend(when);
         rule_match.push(Line::default());
