@@ -210,6 +210,14 @@ pub fn window_micros(window: Window) -> (i64, i64) {
     (start.map_or(i64::MIN, micros), end.map_or(i64::MAX, micros))
 }
 
+/// A stored delivery row (`event_id`, `event_timestamp`) as the engine's [`Delivery`].
+pub(crate) fn delivery(event_id: i64, event_timestamp: &str) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        event_id,
+        event_timestamp: parse_ts(event_timestamp)?,
+    })
+}
+
 /// A cap's categories and channels as `,a,b,` lists, matched with `instr`/`strpos` so one
 /// prepared statement serves every cap; `None` categories means every category.
 pub(crate) fn cap_lists(cap: &Cap) -> (Option<String>, String) {

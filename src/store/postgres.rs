@@ -13,7 +13,8 @@ use statements::Statements;
 use super::migrations::{EVENT_US_VERSION, MIGRATIONS, TIMEZONE_VERSION, zone_in_extra};
 use super::{
     AlsoWrite, AuditEntry, AuditRow, DecisionRecord, Durability, Inserted, RecordRows, Recorded,
-    SendRequest, SendRow, Store, StoreError, StoreTx, cap_lists, micros, parse_ts, window_micros,
+    SendRequest, SendRow, Store, StoreError, StoreTx, cap_lists, delivery, micros, parse_ts,
+    window_micros,
 };
 use crate::engine::{Delivery, PriorEvent, Window, Zone, own_zone};
 use crate::event::{Event, Traits, format_ts};
@@ -479,13 +480,7 @@ impl StoreTx for PgTx<'_> {
             &self.stmts.find_delivery,
             &[&user_id, &template, &from, &to, &before],
         )?;
-        row.map(|r| {
-            Ok(Delivery {
-                event_id: r.get(0),
-                event_timestamp: parse_ts(r.get::<_, &str>(1))?,
-            })
-        })
-        .transpose()
+        row.map(|r| delivery(r.get(0), r.get(1))).transpose()
     }
 
     fn cap_deliveries(
@@ -509,14 +504,7 @@ impl StoreTx for PgTx<'_> {
                 &i64::from(cap.max),
             ],
         )?;
-        rows.iter()
-            .map(|r| {
-                Ok(Delivery {
-                    event_id: r.get(0),
-                    event_timestamp: parse_ts(r.get::<_, &str>(1))?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| delivery(r.get(0), r.get(1))).collect()
     }
 
     fn record(&mut self, rec: &DecisionRecord<'_>) -> Result<(), StoreError> {

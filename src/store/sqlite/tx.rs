@@ -9,7 +9,7 @@ use crate::event::{Event, format_ts};
 use crate::rules::Cap;
 use crate::store::{
     AlsoWrite, AuditEntry, AuditRow, DecisionRecord, Durability, Inserted, RecordRows, StoreError,
-    StoreTx, cap_lists, parse_ts, window_micros,
+    StoreTx, cap_lists, delivery, parse_ts, window_micros,
 };
 
 pub struct SqliteTx<'a> {
@@ -207,13 +207,8 @@ impl StoreTx for SqliteTx<'_> {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
-        row.map(|(event_id, ts)| {
-            Ok(Delivery {
-                event_id,
-                event_timestamp: parse_ts(&ts)?,
-            })
-        })
-        .transpose()
+        row.map(|(event_id, ts)| delivery(event_id, &ts))
+            .transpose()
     }
 
     fn cap_deliveries(
@@ -242,12 +237,7 @@ impl StoreTx for SqliteTx<'_> {
             )?
             .collect::<Result<_, _>>()?;
         rows.into_iter()
-            .map(|(event_id, ts)| {
-                Ok(Delivery {
-                    event_id,
-                    event_timestamp: parse_ts(&ts)?,
-                })
-            })
+            .map(|(event_id, ts)| delivery(event_id, &ts))
             .collect()
     }
 
