@@ -4,23 +4,13 @@
 //! lookup's cost), alternating in one process. `cargo bench --bench guards`;
 //! `BENCH_EVENTS`, `BENCH_USERS`, `BENCH_REPEAT` scale it. See BENCHMARKS.md.
 
+mod common;
+
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use workbench::generate::{GenSpec, generate};
-use workbench::pipeline::Pipeline;
-use workbench::provider::Discard;
+use common::{env, generated, median, run};
 use workbench::rules::RuleSet;
-use workbench::runner;
-use workbench::scenario::Scenario;
-use workbench::store::SqliteStore;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// growth.yaml without its `frequency_caps:` block.
 fn without_caps(src: &str) -> String {
@@ -53,30 +43,9 @@ fn main() {
         RuleSet::from_yaml(Path::new("uncapped.yaml"), &without_caps(&growth_src)).unwrap();
     assert!(uncapped.policy.frequency_caps.is_empty() && !growth.policy.frequency_caps.is_empty());
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bench.jsonl");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    generate(
-        GenSpec {
-            users,
-            events,
-            seed: 42,
-        },
-        &mut out,
-    )
-    .unwrap();
-    drop(out);
-    let scenario = Scenario::load(&path).unwrap();
+    let (_dir, scenario) = generated(events, users);
 
-    let run = |rules: &RuleSet| {
-        let store = SqliteStore::open_in_memory()
-            .unwrap()
-            .batched(runner::BATCH);
-        let mut p = Pipeline::new(store, Discard);
-        let t = Instant::now();
-        let results = runner::run(&scenario, rules, &mut p, |_| {}).unwrap();
-        (t.elapsed(), results)
-    };
+    let run = |rules: &RuleSet| run(&scenario, rules);
     let sets: [(&str, &RuleSet); 3] = [
         ("rules/rules.yaml (the seed rules, user time)", &seed),
         ("rules/growth.yaml without its cap", &uncapped),
@@ -97,11 +66,6 @@ fn main() {
             }
         }
     }
-    let median = |v: &[Duration]| {
-        let mut v = v.to_vec();
-        v.sort();
-        v[v.len() / 2]
-    };
     #[allow(clippy::cast_precision_loss)] // event counts far below 2^52
     let rate = |d: Duration| events as f64 / d.as_secs_f64();
     let base = median(&times[0]);

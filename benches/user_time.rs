@@ -4,25 +4,19 @@
 //! messages file. `cargo bench --bench user_time`; `BENCH_EVENTS`, `BENCH_USERS`,
 //! `BENCH_REPEAT`, `BENCH_DUE` scale it. See BENCHMARKS.md.
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use common::{env, generated, median, run};
 use workbench::event::Event;
-use workbench::generate::{GenSpec, generate};
 use workbench::pipeline::Pipeline;
-use workbench::provider::{Discard, MessagesFile};
+use workbench::provider::MessagesFile;
 use workbench::rules::RuleSet;
 use workbench::runner;
-use workbench::scenario::Scenario;
 use workbench::store::SqliteStore;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The bundled rules without user time: no `timezone:`, no `quiet_hours:`, UTC days.
 fn without_user_time(src: &str) -> String {
@@ -56,30 +50,9 @@ fn main() {
     let without = RuleSet::from_yaml(Path::new("plain.yaml"), &without_user_time(&src)).unwrap();
     assert!(with.policy.quiet_hours.is_some() && without.policy.quiet_hours.is_none());
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bench.jsonl");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    generate(
-        GenSpec {
-            users,
-            events,
-            seed: 42,
-        },
-        &mut out,
-    )
-    .unwrap();
-    drop(out);
-    let scenario = Scenario::load(&path).unwrap();
+    let (dir, scenario) = generated(events, users);
 
-    let run = |rules: &RuleSet| {
-        let store = SqliteStore::open_in_memory()
-            .unwrap()
-            .batched(runner::BATCH);
-        let mut p = Pipeline::new(store, Discard);
-        let t = Instant::now();
-        let results = runner::run(&scenario, rules, &mut p, |_| {}).unwrap();
-        (t.elapsed(), results)
-    };
+    let run = |rules: &RuleSet| run(&scenario, rules);
     let (mut a, mut b) = (Vec::new(), Vec::new());
     let mut scheduled = 0;
     for _ in 0..repeat {
@@ -90,13 +63,9 @@ fn main() {
         scheduled = r2.iter().filter(|r| r.verdict.scheduled()).count();
         drop(r);
     }
-    let median = |mut v: Vec<Duration>| {
-        v.sort();
-        v[v.len() / 2]
-    };
     #[allow(clippy::cast_precision_loss)] // event counts far below 2^52
     let rate = |d: Duration| events as f64 / d.as_secs_f64();
-    let (a, b) = (median(a), median(b));
+    let (a, b) = (median(&a), median(&b));
     println!(
         "{events} events over {users} users, in-memory store, median of {repeat}, alternating"
     );
