@@ -1,12 +1,16 @@
 //! The key table: every key, the `Action` it maps to and its help text, in one place. The help
 //! bar and the help overlay are drawn from it.
 
+use std::fmt::Write as _;
+
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Down,
     Up,
+    Left,
+    Right,
     PageDown,
     PageUp,
     First,
@@ -18,6 +22,11 @@ pub enum Action {
     PrevMark,
     FocusNext,
     FocusPrev,
+    Open,
+    Edit,
+    WhyNot,
+    Pin,
+    ShowError,
     Rerun,
     Baseline,
     Help,
@@ -52,7 +61,7 @@ const fn bind(
     }
 }
 
-use KeyCode::{BackTab, Char, Down, End, Home, PageDown, PageUp, Tab, Up};
+use KeyCode::{BackTab, Char, Down, End, Enter, Home, Left, PageDown, PageUp, Right, Tab, Up};
 
 pub const KEYS: &[Binding] = &[
     bind(
@@ -69,28 +78,48 @@ pub const KEYS: &[Binding] = &[
         None,
         Action::Up,
     ),
+    bind(
+        &[Char('h'), Left],
+        "h ←",
+        "scroll left (Events, messages.txt, Audit)",
+        None,
+        Action::Left,
+    ),
+    bind(
+        &[Char('l'), Right],
+        "l →",
+        "scroll right (Events, messages.txt, Audit)",
+        None,
+        Action::Right,
+    ),
     bind(&[PageDown], "PgDn", "a page down", None, Action::PageDown),
     bind(&[PageUp], "PgUp", "a page up", None, Action::PageUp),
     bind(
         &[Char('g'), Home],
         "g Home",
-        "first event",
-        Some("g/G first/last"),
+        "first event (or top of the focused pane)",
+        None,
         Action::First,
     ),
-    bind(&[Char('G'), End], "G End", "last event", None, Action::Last),
+    bind(
+        &[Char('G'), End],
+        "G End",
+        "last event (or bottom of the focused pane)",
+        None,
+        Action::Last,
+    ),
     bind(
         &[Char('u')],
         "u",
         "follow the selected user (again: all users)",
-        Some("u follow user"),
+        Some("u follow"),
         Action::FollowUser,
     ),
     bind(
         &[Char('/')],
         "/",
         "jump to a user id",
-        Some("/ find user"),
+        Some("/ find"),
         Action::FindUser,
     ),
     bind(
@@ -129,10 +158,45 @@ pub const KEYS: &[Binding] = &[
         Action::FocusPrev,
     ),
     bind(
+        &[Enter],
+        "Enter",
+        "open the selected event in full (or the focused pane full screen); Esc closes",
+        Some("Enter detail"),
+        Action::Open,
+    ),
+    bind(
+        &[Char('e')],
+        "e",
+        "edit the winning rule in $EDITOR (no winner: the event in the scenario); reloads after",
+        Some("e edit"),
+        Action::Edit,
+    ),
+    bind(
+        &[Char('w')],
+        "w",
+        "why not: what a template's (or rule's) rules said at each of the user's events",
+        Some("w why-not"),
+        Action::WhyNot,
+    ),
+    bind(
+        &[Char('p')],
+        "p",
+        "pin the user's events with their current decisions as a new scenario file",
+        Some("p pin"),
+        Action::Pin,
+    ),
+    bind(
+        &[Char('!')],
+        "!",
+        "show the last reload error in full",
+        None,
+        Action::ShowError,
+    ),
+    bind(
         &[Char('r')],
         "r",
         "re-run the scenario",
-        Some("r re-run"),
+        None,
         Action::Rerun,
     ),
     bind(
@@ -160,6 +224,21 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
     KEYS.iter()
         .find(|b| b.ctrl == ctrl && b.keys.contains(&key.code))
         .map(|b| b.action)
+}
+
+/// The key table as the README's Markdown table (a test keeps the README in step).
+pub fn markdown() -> String {
+    let mut out = String::from("| key | action |\n|---|---|\n");
+    for b in KEYS {
+        let keys: Vec<String> = b.label.split(' ').map(|k| format!("`{k}`")).collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} |",
+            keys.join(" "),
+            b.help.replace('|', "\\|")
+        );
+    }
+    out
 }
 
 #[cfg(test)]
