@@ -100,7 +100,6 @@ pub enum Mode {
     WhyNot {
         answer: Box<WhyNot>,
         cursor: usize,
-        scroll: Scroll,
     },
     /// The last load error in full, over the last good results.
     LoadError {

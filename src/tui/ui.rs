@@ -42,11 +42,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App) {
             zoom: Zoom::Pane(p),
             ..
         } => pane(frame, main, app, *p),
-        Mode::WhyNot {
-            answer,
-            cursor,
-            scroll,
-        } => zoom::why_not(frame, main, app, answer, *cursor, scroll),
+        Mode::WhyNot { answer, cursor } => zoom::why_not(frame, main, app, answer, *cursor),
         _ => {
             let mut areas = Areas::default();
             if area.width < COMPACT_WIDTH || area.height < COMPACT_HEIGHT {

@@ -86,11 +86,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Option<Command> {
             KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => app.mode = Mode::Normal,
             code => scroll_by_key(scroll, code, page),
         },
-        Mode::WhyNot {
-            answer,
-            cursor,
-            scroll,
-        } => match key.code {
+        Mode::WhyNot { answer, cursor } => match key.code {
             KeyCode::Esc | KeyCode::Char('q') => app.mode = Mode::Normal,
             KeyCode::Enter => {
                 let row = answer.rows.get(*cursor).map(|r| r.0);
@@ -110,14 +106,6 @@ pub fn key(app: &mut App, key: KeyEvent) -> Option<Command> {
                     KeyCode::Home | KeyCode::Char('g') => 0,
                     KeyCode::End | KeyCode::Char('G') => last,
                     KeyCode::Char('n') => next_miss(answer, *cursor).unwrap_or(*cursor),
-                    KeyCode::Left | KeyCode::Char('h') => {
-                        scroll.sideways(-SIDEWAYS);
-                        *cursor
-                    }
-                    KeyCode::Right | KeyCode::Char('l') => {
-                        scroll.sideways(SIDEWAYS);
-                        *cursor
-                    }
                     _ => *cursor,
                 };
             }
@@ -173,7 +161,6 @@ fn submit(app: &mut App, ask: Ask, wanted: &str) -> Result<(), String> {
             app.mode = Mode::WhyNot {
                 answer: Box::new(answer),
                 cursor,
-                scroll: Scroll::default(),
             };
         }
         Ask::Pin => {

@@ -97,7 +97,7 @@ impl App {
                 format!(
                     "  step {} · {}:{}",
                     r.step + 1,
-                    s.scenario.path.display(),
+                    shown_path(&s.scenario.path),
                     r.line
                 ),
                 Style::Dim,

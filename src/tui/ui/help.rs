@@ -34,9 +34,7 @@ pub fn bar(frame: &mut Frame<'_>, area: Rect, app: &App) {
             Zoom::Event => "j/k scroll  h/l sideways  g/G top/bottom  Esc close",
             Zoom::Pane(_) => "j/k scroll  g/G top/bottom  Esc close",
         }),
-        Mode::WhyNot { .. } => {
-            hint("j/k move  n next miss  Enter go to the event  h/l sideways  Esc close")
-        }
+        Mode::WhyNot { .. } => hint("j/k move  n next miss  Enter go to the event  Esc close"),
         Mode::LoadError { .. } => hint("j/k scroll  Esc close (the error stays in the header)"),
         Mode::Normal | Mode::Help => keys_bar(app, usize::from(area.width)),
     };

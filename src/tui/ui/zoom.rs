@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::{inner, wrapped_rows};
 use crate::tui::app::App;
 use crate::tui::content;
-use crate::tui::scroll::{self, Scroll};
+use crate::tui::scroll::Scroll;
 use crate::why_not::WhyNot;
 
 fn frame_block(app: &App, title: String) -> Block<'static> {
@@ -41,40 +41,37 @@ pub fn event(frame: &mut Frame<'_>, area: Rect, app: &App, scroll: &Scroll) {
     );
 }
 
-pub fn why_not(
-    frame: &mut Frame<'_>,
-    area: Rect,
-    app: &App,
-    answer: &WhyNot,
-    cursor: usize,
-    scroll: &Scroll,
-) {
+pub fn why_not(frame: &mut Frame<'_>, area: Rect, app: &App, answer: &WhyNot, cursor: usize) {
     let body = inner(area);
     let title = format!(" Why not {} ── {} ", answer.target.label, answer.user);
     frame.render_widget(frame_block(app, title), area);
     let Some(s) = &app.session else { return };
-    let height = usize::from(body.height.saturating_sub(2));
-    app.events_height.set(height.max(1));
-    let offset = scroll::window(0, cursor, answer.rows.len(), height);
-    let mut head = content::lines(app.theme, vec![answer.summary()]);
-    head.push(Line::raw(""));
-    let shown: Vec<Line<'static>> = answer
-        .rows
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(height)
-        .map(|(i, (row, a, why))| {
-            let line = crate::explain::why_not::line(&s.rows[*row as usize], *a, why);
-            let mut l = content::lines(app.theme, vec![line]).remove(0);
-            if i == cursor {
-                l = l.style(app.theme.selected_row());
-            }
-            l
-        })
-        .collect();
-    let widest = shown.iter().map(Line::width).max().unwrap_or(0);
-    let (_, x) = scroll.fit(0, 0, widest, body.width);
-    head.extend(shown);
-    frame.render_widget(Paragraph::new(head).scroll((0, x)), body);
+    let width = usize::from(body.width);
+    let mut lines = content::lines(app.theme, vec![answer.summary()]);
+    lines.push(Line::raw(""));
+    let room = usize::from(body.height).saturating_sub(wrapped_rows(&lines, width));
+    app.events_height.set(room.max(1));
+    let entry = |i: usize| {
+        let (row, a, why) = &answer.rows[i];
+        let line = crate::explain::why_not::line(&s.rows[*row as usize], *a, why);
+        let mut l = content::lines(app.theme, vec![line]).remove(0);
+        if i == cursor {
+            l = l.style(app.theme.selected_row());
+        }
+        l
+    };
+    // The cursor's entry and as many before it as fit (the entries wrap).
+    let cursor = cursor.min(answer.rows.len().saturating_sub(1));
+    let mut first = cursor;
+    let mut used = wrapped_rows(&[entry(cursor)], width);
+    while first > 0 {
+        let rows = wrapped_rows(&[entry(first - 1)], width);
+        if used + rows > room {
+            break;
+        }
+        used += rows;
+        first -= 1;
+    }
+    lines.extend((first..answer.rows.len()).take(room).map(entry));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
 }

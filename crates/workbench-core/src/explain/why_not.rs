@@ -105,6 +105,19 @@ impl Answer {
         }
     }
 
+    /// How the summary counts it: `2 missed the trigger`.
+    fn counted(self) -> &'static str {
+        match self {
+            Answer::Delivered => "delivered",
+            Answer::Scheduled => "scheduled",
+            Answer::Stopped => "stopped by a guard or suppression",
+            Answer::Shadowed => "shadowed by an earlier rule",
+            Answer::ConditionFailed => "failed the conditions",
+            Answer::TriggerMiss => "missed the trigger",
+            Answer::Disabled => "disabled",
+        }
+    }
+
     fn style(self) -> Style {
         match self {
             Answer::Delivered | Answer::Scheduled => Style::Pass,
@@ -298,9 +311,9 @@ pub fn summary(user: &str, target: &Target, answers: &[Answer]) -> Line {
         answers.len(),
         if answers.len() == 1 { "" } else { "s" }
     ))];
-    for (a, n) in counts {
-        spans.push(Span::plain(", "));
-        spans.push(Span::styled(format!("{n} {}", a.label()), a.style()));
+    for (i, (a, n)) in counts.into_iter().enumerate() {
+        spans.push(Span::plain(if i == 0 { ": " } else { ", " }));
+        spans.push(Span::styled(format!("{n} {}", a.counted()), a.style()));
     }
     Line::new(spans)
 }

@@ -168,6 +168,6 @@ fn the_summary_counts_each_answer() {
     );
     assert_eq!(
         plain(&[line]),
-        "why not template THANKS for u_jo: 3 events, 1 delivered, 2 trigger missed\n"
+        "why not template THANKS for u_jo: 3 events: 1 delivered, 2 missed the trigger\n"
     );
 }
