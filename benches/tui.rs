@@ -1,15 +1,17 @@
 //! The workbench's render path and reload on generated scenarios: frame time for a 200x50
-//! frame over 1,000,000 events, a cursor step (which re-explains the selected event), and a
-//! reload of 100,000 events. `cargo bench --bench tui`; `BENCH_EVENTS` scales the big run.
+//! frame over 1,000,000 events in each view (and 80x24), a cursor step (which re-explains the
+//! selected event), a reload of 100,000 events, and why-not over a user with 10,000 events.
+//! `cargo bench --bench tui`; `BENCH_EVENTS` scales the big run.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use workbench::generate::{GenSpec, generate};
 use workbench::session::Session;
-use workbench::tui::app::App;
+use workbench::tui::app::{App, Mode};
 use workbench::tui::keys::Action;
 use workbench::tui::theme::Theme;
 use workbench::tui::{ui, update};
@@ -22,9 +24,12 @@ fn env(name: &str, default: usize) -> usize {
 }
 
 fn scenario(dir: &Path, events: usize) -> std::path::PathBuf {
-    let path = dir.join(format!("tui-{events}.jsonl"));
+    scenario_of(dir, events, (events / 10).max(1))
+}
+
+fn scenario_of(dir: &Path, events: usize, users: usize) -> std::path::PathBuf {
+    let path = dir.join(format!("tui-{events}-{users}.jsonl"));
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let users = (events / 10).max(1);
     generate(
         GenSpec {
             users,
@@ -124,4 +129,72 @@ fn main() {
         "| outcome filter over every event + redraw | {:.1} ms |",
         t.elapsed().as_secs_f64() * 1e3
     );
+    update::update(&mut app, Action::Last);
+    let filtered = per_frame(&app, &mut term, frames);
+    println!(
+        "| a filter with the cursor at the end | {:.3} ms |",
+        filtered.as_secs_f64() * 1e3
+    );
+    for _ in 0..6 {
+        update::update(&mut app, Action::CycleFilter);
+    }
+    let mut small_term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let compact = per_frame(&app, &mut small_term, frames);
+    println!("| 80x24 (tabs) | {:.3} ms |", compact.as_secs_f64() * 1e3);
+    update::update(&mut app, Action::Open);
+    let detail = per_frame(&app, &mut term, frames);
+    println!(
+        "| the event in full (Enter) | {:.3} ms |",
+        detail.as_secs_f64() * 1e3
+    );
+    app.mode = Mode::Normal;
+    app.loaded(
+        Err(workbench::session::SessionError::Store(
+            workbench::store::StoreError::Corrupt(
+                "rules/rules.yaml:61:21: rules[3].conditions.all[0].operator: unknown variant `greater`".into(),
+            ),
+        )),
+        "00:00:01".into(),
+        1,
+    );
+    let popup = per_frame(&app, &mut term, frames);
+    println!(
+        "| the reload error popup | {:.3} ms |",
+        popup.as_secs_f64() * 1e3
+    );
+    app.mode = Mode::Normal;
+    update::update(&mut app, Action::WhyNot);
+    for c in "WELCOME_EMAIL".chars() {
+        update::key(
+            &mut app,
+            KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+        );
+    }
+    update::key(&mut app, KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(matches!(app.mode, Mode::WhyNot { .. }), "{:?}", app.mode);
+    let why = per_frame(&app, &mut term, frames);
+    println!("| why-not (w) | {:.3} ms |", why.as_secs_f64() * 1e3);
+
+    // Why-not over one user's 10,000 events: re-deciding the ones its trigger fires on.
+    let long = scenario_of(dir.path(), 10_000, 1);
+    let (mut session, _) = load(&long);
+    let user = session.rows[0].user_id.to_string();
+    println!();
+    println!("| why-not over a user with 10,000 events | median of 11 |");
+    println!("|---|---:|");
+    for template in ["WELCOME_EMAIL", "INSUFFICIENT_FUNDS_EMAIL"] {
+        let mut times: Vec<Duration> = (0..11)
+            .map(|_| {
+                let t = Instant::now();
+                let w = workbench::why_not::why_not(&mut session, &user, template).unwrap();
+                assert_eq!(w.rows.len(), 10_000);
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        println!(
+            "| {template} | {:.1} ms |",
+            times[times.len() / 2].as_secs_f64() * 1e3
+        );
+    }
 }

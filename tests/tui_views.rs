@@ -394,3 +394,22 @@ fn explain_why_not_prints_the_same_answers() {
     assert_eq!(bad.code, 2);
     assert_eq!(bad.stderr, "error: no rule or template `NOPE`\n");
 }
+
+#[test]
+fn the_readme_frame_is_a_real_frame() {
+    let snap = std::fs::read_to_string(
+        common::root().join("tests/snapshots/tui_views__view_expectation_failure_120x40.snap"),
+    )
+    .unwrap();
+    let body = snap.splitn(3, "---\n").nth(2).unwrap();
+    let frame: Vec<&str> = body
+        .trim_matches('\n')
+        .lines()
+        .map(|l| l[1..l.len() - 1].trim_end())
+        .collect();
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let start = readme.find("<!-- frame:start -->\n```text\n").unwrap() + 29;
+    let end = readme[start..].find("```\n<!-- frame:end -->").unwrap() + start;
+    let shown: Vec<&str> = readme[start..end].lines().map(str::trim_end).collect();
+    assert_eq!(shown, frame, "README.md's frame differs from the snapshot");
+}
