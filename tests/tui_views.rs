@@ -413,3 +413,25 @@ fn the_readme_frame_is_a_real_frame() {
     let shown: Vec<&str> = readme[start..end].lines().map(str::trim_end).collect();
     assert_eq!(shown, frame, "README.md's frame differs from the snapshot");
 }
+
+#[test]
+fn a_click_selects_a_row_and_focuses_the_pane_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_with("scenarios/payment_failures.yaml", None);
+    let screen = frame(&app, (120, 40), dir.path());
+    let y = screen
+        .lines()
+        .position(|l| l.contains("   4 ✓"))
+        .expect("row 4 is listed");
+    update::click(&mut app, 10, u16::try_from(y).unwrap());
+    assert_eq!(app.selected(), Some(3));
+    assert_eq!(app.focus, workbench::tui::app::Pane::Events);
+    // Column 100 is inside the Rule match pane at 120 columns.
+    update::click(&mut app, 100, 10);
+    assert_eq!(app.focus, workbench::tui::app::Pane::RuleMatch);
+    assert_eq!(
+        app.selected(),
+        Some(3),
+        "a click elsewhere keeps the selection"
+    );
+}
