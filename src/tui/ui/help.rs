@@ -31,7 +31,7 @@ pub fn bar(frame: &mut Frame<'_>, area: Rect, app: &App) {
             Line::from(spans)
         }
         Mode::Zoom { zoom, .. } => hint(match zoom {
-            Zoom::Event => "j/k scroll  h/l sideways  g/G top/bottom  Esc close",
+            Zoom::Event => "j/k scroll  g/G top/bottom  Esc close",
             Zoom::Pane(_) => "j/k scroll  g/G top/bottom  Esc close",
         }),
         Mode::WhyNot { .. } => hint("j/k move  n next miss  Enter go to the event  Esc close"),
