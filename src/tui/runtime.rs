@@ -16,7 +16,7 @@ use ratatui::crossterm::event::{
 };
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::text::Line;
 
@@ -143,8 +143,15 @@ fn edit(
     let _ = disable_raw_mode();
     let result = editor::open(&editor::from_env(), file, line);
     enable_raw_mode()?;
-    execute!(stdout(), EnterAlternateScreen, EnableMouseCapture)?;
-    terminal.clear()?;
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        Clear(ClearType::All),
+        EnableMouseCapture
+    )?;
+    // A fresh terminal redraws everything; `Terminal::clear` would ask the terminal where its
+    // cursor is, and not every terminal answers.
+    *terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(stdout()))?;
     app.status = Some(match result {
         Ok(()) => Line::styled(
             format!("edited {}:{line}; reloading", file.display()),
