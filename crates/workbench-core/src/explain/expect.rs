@@ -77,3 +77,7 @@ pub fn expectations(file: &str, row: &EventResult, step: Option<&Step>, full: bo
     }
     out
 }
+
+#[cfg(test)]
+#[path = "expect_tests.rs"]
+mod tests;

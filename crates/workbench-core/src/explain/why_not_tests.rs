@@ -171,3 +171,85 @@ fn the_summary_counts_each_answer() {
         "why not template THANKS for u_jo: 3 events: 1 delivered, 2 missed the trigger\n"
     );
 }
+
+const COMBINATORS: &str = r#"timezone: UTC
+quiet_hours: {start: "21:00", end: "08:00", mode: hold}
+rules:
+  - name: either
+    trigger: {event_type: a}
+    conditions:
+      any:
+        - {field: properties.x, operator: equals, value: 1}
+        - {field: properties.y, operator: equals, value: 2}
+    action: {type: send, template_name: T, delivery_method: email}
+  - name: never_vip
+    trigger: {event_type: b}
+    conditions:
+      not: {field: user_traits.risk_segment, operator: equals, value: vip}
+    action: {type: send, template_name: T, delivery_method: push}
+"#;
+
+fn combinators(target: &str, e: &Event, replayed: bool) -> (Answer, String) {
+    let rules = RuleSet::from_yaml(Path::new("c.yaml"), COMBINATORS).unwrap();
+    let target = Target::resolve(&rules, target).unwrap();
+    let d = decide(&rules, e, &History::default());
+    let row = EventResult {
+        step: 0,
+        line: 1,
+        name: None,
+        user_id: "u".into(),
+        event_type: e.event_type.as_str().into(),
+        event_timestamp: e.event_timestamp,
+        event_id: 3,
+        verdict: d.verdict.clone(),
+        mismatches: None,
+        shadowed: Box::new([]),
+        written_at: None,
+        replayed,
+    };
+    let needs = target.needs_trace_for(&rules, &row);
+    answer(&rules, &target, &row, needs.then_some(&d.trace))
+}
+
+#[test]
+fn combinators_name_their_first_failure_and_held_or_replayed_sends_say_so() {
+    let (a, why) = combinators("either", &event("a", &json!({"x": 0, "y": 0})), false);
+    assert_eq!(a, Answer::ConditionFailed);
+    assert_eq!(
+        why,
+        "either: none of 2 held; first: properties.x equals 1 failed, saw 0"
+    );
+    let mut vip = event("b", &json!({}));
+    vip.user_traits = Some(crate::event::Traits {
+        risk_segment: Some("vip".into()),
+        ..crate::event::Traits::default()
+    });
+    assert_eq!(
+        combinators("never_vip", &vip, false),
+        (
+            Answer::ConditionFailed,
+            "never_vip: not: user_traits.risk_segment equals vip (saw \"vip\") held".to_string()
+        )
+    );
+    // 10:00 UTC is outside quiet hours; 22:00 is inside: held until 08:00.
+    assert_eq!(
+        combinators("T", &event("a", &json!({"x": 1})), false).0,
+        Answer::Delivered
+    );
+    let mut late = event("a", &json!({"y": 2}));
+    late.event_timestamp = "2025-10-01T22:00:00Z".parse().unwrap();
+    assert_eq!(
+        combinators("T", &late, false),
+        (
+            Answer::Scheduled,
+            "either won; held by quiet hours until 2025-10-02T08:00:00Z".to_string()
+        )
+    );
+    assert_eq!(
+        combinators("T", &event("a", &json!({"x": 1})), true),
+        (
+            Answer::Stopped,
+            "a replay of event #3: nothing new is sent".to_string()
+        )
+    );
+}
