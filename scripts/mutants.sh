@@ -51,9 +51,10 @@ pipeline_files=(src/pipeline.rs)
 pipeline_tests=(--lib --test invariants --test guard_invariants --test guards --test templates
   --test user_time --test run_cli)
 
-# A target directory of its own: `-p workbench-core` resolves other features than the
-# workspace build, and would otherwise rebuild the shared dependencies both ways.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/mutants"
+# The core builds in a target directory of its own: `-p workbench-core` resolves other
+# features than the workspace build, and would otherwise rebuild the shared dependencies both
+# ways. The pipeline builds where `cargo test` does, so CI's dependencies are warm.
+target="${CARGO_TARGET_DIR:-$PWD/target}"
 out_root=target/mutants.out
 mkdir -p "$out_root"
 
@@ -79,13 +80,15 @@ fi
 
 # Whether the diff touches one of the given globs outside test files.
 touches() {
-  local f
-  grep -E '^\+\+\+ b/' "$diff_file" | sed 's#^+++ b/##' | grep -v 'tests\.rs$' | while read -r f; do
+  local f g
+  while read -r f; do
+    case "$f" in *tests.rs) continue ;; esac
     for g in "$@"; do
       # shellcheck disable=SC2053 # glob matching is the point
-      [[ $f == $g ]] && echo "$f"
+      [[ $f == $g ]] && return 0
     done
-  done | grep -q .
+  done < <(sed -n 's#^+++ b/##p' "$diff_file")
+  return 1
 }
 
 status=0
@@ -93,9 +96,11 @@ for half in "${halves[@]}"; do
   if [ "$half" = core ]; then
     files=("${core_files[@]}")
     args=(-p workbench-core --cargo-test-arg=--lib)
+    export CARGO_TARGET_DIR="$target/mutants"
   else
     files=("${pipeline_files[@]}")
     args=(-p workbench)
+    export CARGO_TARGET_DIR="$target"
     for t in "${pipeline_tests[@]}"; do args+=("--cargo-test-arg=$t"); done
   fi
   cmd=(cargo mutants "${args[@]}" --jobs "${MUTANTS_JOBS:-1}" --timeout "${MUTANTS_TIMEOUT:-120}"
