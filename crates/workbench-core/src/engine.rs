@@ -334,6 +334,8 @@ fn quiet_guard(
 pub use crate::fmt::fmt_hours;
 
 #[cfg(test)]
+mod decide_tests;
+#[cfg(test)]
 mod guard_tests;
 #[cfg(test)]
 mod render_tests;
@@ -341,3 +343,5 @@ mod render_tests;
 mod tests;
 #[cfg(test)]
 mod time_tests;
+#[cfg(test)]
+mod verdict_tests;
