@@ -22,6 +22,8 @@ pub struct SqliteStore {
     batch: Batch,
     /// Which messages file this store's deliveries go to (see `Store::undelivered`).
     outbox: String,
+    /// The id the next inserted event takes, when the caller assigns ids (a sharded run).
+    next_id: Option<i64>,
 }
 
 /// Group commit: with `size > 1`, `size` events share one transaction, committed when full
@@ -39,6 +41,21 @@ struct Batch {
 impl SqliteStore {
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         SqliteStore::init(Connection::open_in_memory()?)
+    }
+
+    /// A private scratch database for one run, deleted when closed: it lives in SQLite's page
+    /// cache up to `cache_mib` MiB and spills to a temporary file past that, so a run of any
+    /// size holds at most about that much of it in memory (as fast as an in-memory database
+    /// while it fits). Nothing is synced: a scratch database never outlives its run.
+    pub fn open_scratch(cache_mib: u32) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open("")?;
+        conn.pragma_update(None, "journal_mode", "MEMORY")?;
+        conn.pragma_update(None, "synchronous", "OFF")?;
+        let store = SqliteStore::init(conn)?;
+        store
+            .conn
+            .pragma_update(None, "cache_size", -i64::from(cache_mib.max(1)) * 1024)?;
+        Ok(store)
     }
 
     /// Open (creating if needed) a database file in WAL mode and migrate it.
@@ -68,7 +85,14 @@ impl SqliteStore {
                 ..Batch::default()
             },
             outbox: String::new(),
+            next_id: None,
         })
+    }
+
+    /// Give the next event inserted id `id` (else the next free id, as always): a run
+    /// sharded across databases numbers its events as one database would.
+    pub fn assign_next_id(&mut self, id: i64) {
+        self.next_id = Some(id);
     }
 
     /// Name the messages file this store's deliveries are written to.
@@ -173,6 +197,7 @@ impl Store for SqliteStore {
             conn,
             batch,
             outbox,
+            next_id,
         } = self;
         if !batch.open {
             conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
@@ -182,6 +207,7 @@ impl Store for SqliteStore {
             conn,
             batch,
             outbox,
+            next_id: next_id.take(),
             done: false,
         })
     }

@@ -16,6 +16,8 @@ pub struct SqliteTx<'a> {
     pub(super) conn: &'a Connection,
     pub(super) batch: &'a mut Batch,
     pub(super) outbox: &'a str,
+    /// The id the event inserted in this transaction takes (`None`: the next free one).
+    pub(super) next_id: Option<i64>,
     pub(super) done: bool,
 }
 
@@ -81,9 +83,9 @@ impl StoreTx for SqliteTx<'_> {
         let inserted = self
             .conn
             .prepare_cached(
-                "INSERT INTO events (user_id, event_type, event_timestamp, properties, created_at,
-                    timezone, idempotency_key, idempotency_fp)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO events (id, user_id, event_type, event_timestamp, properties,
+                    created_at, timezone, idempotency_key, idempotency_fp)
+                 VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (idempotency_key) DO NOTHING",
             )?
             .execute(params![
@@ -94,7 +96,8 @@ impl StoreTx for SqliteTx<'_> {
                 format_ts(created_at),
                 own_zone(e).map(Zone::name),
                 e.idempotency_key,
-                fingerprint
+                fingerprint,
+                self.next_id
             ])?;
         if inserted == 0 {
             let key = e.idempotency_key.as_deref().unwrap_or_default();
