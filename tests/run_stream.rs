@@ -27,11 +27,11 @@ fn in_memory(scenario: &Path, rules: &Path) -> (Vec<String>, String) {
         .batched(runner::BATCH);
     let mut pipeline = Pipeline::new(store, Collect::default());
     let results = runner::run(&scenario, &rules, &mut pipeline, |_| {}).unwrap();
-    let lines = pipeline
+    let lines: String = pipeline
         .provider
         .0
         .iter()
-        .map(|l| format!("{l}\n"))
+        .flat_map(|l| [l.as_str(), "\n"])
         .collect();
     let runs = [FileRun {
         scenario,

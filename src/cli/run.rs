@@ -200,6 +200,7 @@ fn staged_in(target: &Path) -> color_eyre::Result<NamedTempFile> {
 }
 
 #[cfg(unix)]
+#[allow(clippy::unnecessary_wraps)] // `None` elsewhere
 fn readable_by_all() -> Option<std::fs::Permissions> {
     use std::os::unix::fs::PermissionsExt;
     Some(std::fs::Permissions::from_mode(0o644))

@@ -94,6 +94,10 @@ fn delivery_status(r: &EventResult) -> Option<DeliveryStatus> {
     }
 }
 
+/// A file's empty `decisions` key as the printer writes it: once per file, in order (a
+/// string holding these characters has its quotes escaped, so it never matches).
+const EMPTY: &str = "\"decisions\": []";
+
 /// The indentation of a decision inside the report (report, files, file, decisions).
 const INDENT: &str = "\n        ";
 
@@ -173,9 +177,6 @@ pub fn json_to(out: &mut impl Write, files: &[FileReport<'_>], opts: &Options) -
         },
     };
     let text = serde_json::to_string_pretty(&report).expect("report serialises");
-    // The key `"decisions": []` is written once per file, in order; a string holding those
-    // characters has its quotes escaped, so it never matches.
-    const EMPTY: &str = "\"decisions\": []";
     let mut rest = text.as_str();
     for f in files {
         let Some(at) = rest.find(EMPTY) else { break };

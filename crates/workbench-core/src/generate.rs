@@ -324,13 +324,13 @@ mod tests {
         }
         let mut counts: Vec<usize> = per_user.into_values().collect();
         counts.sort_unstable();
-        let (least, most) = (counts[0], counts[counts.len() - 1]);
+        let (fewest, most) = (counts[0], counts[counts.len() - 1]);
         // 50 events a user on average: the most active have many times more than most.
         assert!(
             most >= 10 * counts[counts.len() / 2],
             "most {most}, median {}",
             counts[counts.len() / 2]
         );
-        assert!(least < counts[counts.len() / 2]);
+        assert!(fewest < counts[counts.len() / 2]);
     }
 }
