@@ -104,10 +104,14 @@ pub fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
                 How::One(
                     SqliteStore::open(&db)
                         .wrap_err_with(|| format!("cannot open `{}`", db.display()))?,
+                    runner::BATCH,
                 )
             }
             None if args.shards > 1 => How::Sharded(usize::from(args.shards)),
-            None => How::One(SqliteStore::open_scratch(args.scratch_memory)?),
+            None => How::One(
+                SqliteStore::open_scratch(args.scratch_memory)?,
+                runner::SCRATCH_BATCH,
+            ),
         };
         scenario.len = run_one(
             &scenario,
@@ -224,9 +228,10 @@ fn staged_messages(target: &Path) -> color_eyre::Result<(PathBuf, NamedTempFile)
     Ok((target.to_path_buf(), staged))
 }
 
-/// How a scenario runs: on one store, or sharded across this many scratch databases.
+/// How a scenario runs: on one store (committing every so many events), or sharded across
+/// this many scratch databases.
 enum How {
-    One(SqliteStore),
+    One(SqliteStore, usize),
     Sharded(usize),
 }
 
@@ -241,8 +246,8 @@ fn run_one(
     let bar = progress_bar(scenario);
     let progress = |n: usize| bar.set_position(n as u64);
     let done = match how {
-        How::One(store) => {
-            let mut pipeline = Pipeline::new(store.batched(runner::BATCH), &mut **provider);
+        How::One(store, batch) => {
+            let mut pipeline = Pipeline::new(store.batched(batch), &mut **provider);
             runner::run_into(scenario, rules, &mut pipeline, progress, collector)
         }
         How::Sharded(shards) => runner::run_sharded(

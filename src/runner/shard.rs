@@ -10,12 +10,12 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use chrono::{DateTime, Utc};
 
-use super::{BATCH, ResultSink, RunError, event_result, interned, read_ahead};
+use super::{ResultSink, RunError, SCRATCH_BATCH, event_result, interned};
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::provider::{Discard, Message, Provider};
 use crate::results::EventResult;
 use crate::rules::RuleSet;
-use crate::scenario::{Scenario, ScenarioError, Step};
+use crate::scenario::{Scenario, Step};
 use crate::store::{SqliteStore, micros};
 
 /// Steps dispatched at a time, and chunks in flight (so shards work while the merge runs).
@@ -47,7 +47,7 @@ type Decided = Result<Vec<EventResult>, RunError>;
 /// After the last batch, one more (empty) answer says the database committed.
 fn shard(rules: &RuleSet, cache_mib: u32, jobs: &Receiver<Vec<Job>>, out: &SyncSender<Decided>) {
     let store = match SqliteStore::open_scratch(cache_mib) {
-        Ok(s) => s.batched(BATCH),
+        Ok(s) => s.batched(SCRATCH_BATCH),
         Err(e) => {
             let _ = out.send(Err(PipelineError::from(e).into()));
             return;
@@ -165,12 +165,7 @@ pub fn run_sharded<P: Provider + ?Sized, O: ResultSink>(
     let shards = shards.clamp(1, 64);
     let per_shard = cache_mib / u32::try_from(shards).unwrap_or(1);
     let count = std::thread::scope(|scope| -> Result<usize, RunError> {
-        let mut steps: Box<dyn Iterator<Item = Result<Step, ScenarioError>>> =
-            if scenario.is_streamed() {
-                Box::new(read_ahead(scope, scenario).into_iter().flatten())
-            } else {
-                scenario.steps()?
-            };
+        let mut steps = scenario.steps()?;
         let mut jobs = Vec::with_capacity(shards);
         let mut answers = Vec::with_capacity(shards);
         for _ in 0..shards {

@@ -24,6 +24,8 @@ pub struct SqliteStore {
     outbox: String,
     /// The id the next inserted event takes, when the caller assigns ids (a sharded run).
     next_id: Option<i64>,
+    /// A scratch database (`open_scratch`): written lines are not marked.
+    scratch: bool,
 }
 
 /// Group commit: with `size > 1`, `size` events share one transaction, committed when full
@@ -46,12 +48,16 @@ impl SqliteStore {
     /// A private scratch database for one run, deleted when closed: it lives in SQLite's page
     /// cache up to `cache_mib` MiB and spills to a temporary file past that, so a run of any
     /// size holds at most about that much of it in memory (as fast as an in-memory database
-    /// while it fits). Nothing is synced: a scratch database never outlives its run.
+    /// while it fits). Nothing is synced and nothing journaled (a journal of a big commit
+    /// group would grow with the database): a failed event leaves it unusable, and a scratch
+    /// run stops at its first failure anyway. Which lines were written is not recorded
+    /// either: no one reads a scratch database's `delivered`.
     pub fn open_scratch(cache_mib: u32) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open("")?;
-        conn.pragma_update(None, "journal_mode", "MEMORY")?;
+        conn.pragma_update(None, "journal_mode", "OFF")?;
         conn.pragma_update(None, "synchronous", "OFF")?;
-        let store = SqliteStore::init(conn)?;
+        let mut store = SqliteStore::init(conn)?;
+        store.scratch = true;
         store
             .conn
             .pragma_update(None, "cache_size", -i64::from(cache_mib.max(1)) * 1024)?;
@@ -86,6 +92,7 @@ impl SqliteStore {
             },
             outbox: String::new(),
             next_id: None,
+            scratch: false,
         })
     }
 
@@ -198,6 +205,7 @@ impl Store for SqliteStore {
             batch,
             outbox,
             next_id,
+            ..
         } = self;
         if !batch.open {
             conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
@@ -220,7 +228,7 @@ impl Store for SqliteStore {
     }
 
     fn mark_delivered(&mut self, event_ids: &[i64]) -> Result<(), StoreError> {
-        if event_ids.is_empty() {
+        if event_ids.is_empty() || self.scratch {
             return Ok(());
         }
         let tx = self.conn.unchecked_transaction()?;
