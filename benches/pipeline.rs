@@ -1,6 +1,6 @@
 //! The `run` pipeline on a generated stream (default 1,000,000 events over 100,000 users),
 //! against raw SQLite inserts of the same rows. `cargo bench --bench pipeline`;
-//! `BENCH_EVENTS` / `BENCH_USERS` scale it. Prints one table; see BENCHMARKS.md.
+//! `BENCH_EVENTS` / `BENCH_USERS` scale it, `BENCH_STORES=memory,file,scratch` picks stores. Prints one table; see BENCHMARKS.md.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -86,6 +86,9 @@ fn main() {
         let (name, open): (&str, &dyn Fn(&str) -> SqliteStore) = match store {
             "memory" => ("in-memory", &|_| memory()),
             "file" => ("file (WAL)", &file),
+            "scratch" => ("scratch (256 MiB cache, spills to a file)", &|_| {
+                SqliteStore::open_scratch(256).unwrap().batched(batch)
+            }),
             other => panic!("unknown store `{other}`"),
         };
         // Alternate pipeline and baseline runs so neither gets a warmer process.

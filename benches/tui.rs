@@ -61,11 +61,12 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let events = env("BENCH_EVENTS", 1_000_000);
 
-    let small = scenario(dir.path(), 100_000);
+    let reload_events = env("BENCH_RELOAD", 100_000);
+    let small = scenario(dir.path(), reload_events);
     let (_, reload) = load(&small);
     let (_, reload2) = load(&small);
     println!(
-        "reload of 100000 events (load + run + index), best of 2: {:.0} ms",
+        "reload of {reload_events} events (load + run + index), best of 2: {:.0} ms",
         reload.min(reload2).as_secs_f64() * 1e3
     );
 

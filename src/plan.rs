@@ -89,7 +89,17 @@ impl RulesCache {
 
     /// Plan one scenario file.
     pub fn plan(&mut self, file: &Path) -> Result<Planned, PlanError> {
-        let scenario = Scenario::load(file)?;
+        self.plan_with(file, Scenario::load)
+    }
+
+    /// Plan one scenario file, read by `open` (`Scenario::load`, or `Scenario::open` for
+    /// one pass).
+    pub fn plan_with(
+        &mut self,
+        file: &Path,
+        open: fn(&Path) -> Result<Scenario, ScenarioError>,
+    ) -> Result<Planned, PlanError> {
+        let scenario = open(file)?;
         let (rules_path, rules) = self.for_scenario(&scenario)?;
         Ok(Planned {
             scenario,
@@ -104,6 +114,17 @@ pub fn load(args: &[PathBuf], rules_flag: Option<&Path>) -> Result<Vec<Planned>,
     let files = scenario::expand(args)?;
     let mut cache = RulesCache::new(rules_flag);
     files.iter().map(|f| cache.plan(f)).collect()
+}
+
+/// [`load`] for one pass: the rules and YAML scenarios are loaded and validated, `.jsonl`
+/// scenarios only opened (`Scenario::open`): their lines are validated as they run.
+pub fn open(args: &[PathBuf], rules_flag: Option<&Path>) -> Result<Vec<Planned>, PlanError> {
+    let files = scenario::expand(args)?;
+    let mut cache = RulesCache::new(rules_flag);
+    files
+        .iter()
+        .map(|f| cache.plan_with(f, Scenario::open))
+        .collect()
 }
 
 #[cfg(test)]

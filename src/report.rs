@@ -1,12 +1,16 @@
 //! Reports of scenario runs: text for people, JSON for machines, JUnit XML for CI.
 
+mod collect;
 mod json;
 mod junit;
+mod tally;
 mod text;
 
-pub use json::json;
-pub use junit::junit;
-pub use text::text;
+pub use collect::Collector;
+pub use json::{json, json_to};
+pub use junit::{junit, junit_of};
+pub use tally::{Decisions, FileReport, Tally};
+pub use text::{text, text_of};
 
 use crate::engine::{ReasonCode, Verdict};
 use crate::results::{Coverage, EventResult, FileRun};
@@ -51,10 +55,29 @@ pub fn coverage_text(c: &Coverage, opts: &Options) -> String {
 
 /// Whether the run as a whole failed: a failed expectation or coverage below the minimum.
 pub fn failed(runs: &[FileRun], opts: &Options) -> bool {
-    totals(runs).1 > 0
-        || crate::results::coverage(runs)
+    let files: Vec<FileReport<'_>> = runs.iter().map(FileReport::of).collect();
+    failed_of(&files, opts)
+}
+
+/// [`failed`] for tallied runs.
+pub fn failed_of(files: &[FileReport<'_>], opts: &Options) -> bool {
+    totals_of(files).1 > 0 || coverage_of(files).iter().any(|c| opts.coverage_fails(c))
+}
+
+/// Totals over tallied runs: (passed, failed) expectations.
+pub fn totals_of(files: &[FileReport<'_>]) -> (usize, usize) {
+    files.iter().fold((0, 0), |(p, f), file| {
+        (p + file.tally.passed, f + file.tally.failed)
+    })
+}
+
+/// Rule coverage per rules file over tallied runs.
+pub fn coverage_of(files: &[FileReport<'_>]) -> Vec<Coverage> {
+    crate::results::coverage_of(
+        files
             .iter()
-            .any(|c| opts.coverage_fails(c))
+            .map(|f| (f.rules_path, f.rules, f.tally.rules.stats.as_slice())),
+    )
 }
 
 /// Totals over every file: (passed, failed) expectations.

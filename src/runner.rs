@@ -1,20 +1,23 @@
 //! Running a scenario through the pipeline and checking its expectations.
 
 use std::collections::HashMap;
-
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::pipeline::{Pipeline, PipelineError};
+use crate::pipeline::{Pipeline, PipelineError, Processed};
 use crate::provider::Provider;
 use crate::results::EventResult;
 use crate::rules::{RuleSet, RulesError};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{Scenario, ScenarioError, Step};
 use crate::store::Store;
 
 /// Events per commit in scenario runs (each event stays atomic; see `SqliteStore::batched`).
 pub const BATCH: usize = 10_000;
+
+/// Events per commit on a scratch database (`SqliteStore::open_scratch`), which journals
+/// nothing: each commit walks the pages cached since the last, so fewer commits cost less.
+pub const SCRATCH_BATCH: usize = 50_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -24,6 +27,32 @@ pub enum RunError {
     Pipeline(#[from] PipelineError),
     #[error(transparent)]
     Rules(#[from] RulesError),
+    /// Where the results go could not take them.
+    #[error("cannot keep the results: {0}")]
+    Results(#[from] std::io::Error),
+}
+
+/// Where a run's results go, in step order as they are decided.
+pub trait ResultSink {
+    /// The result of the next step.
+    fn push(&mut self, r: EventResult) -> std::io::Result<()>;
+    /// The held message of step `step` was written at step `at` (see
+    /// [`EventResult::written_at`]).
+    fn written(&mut self, step: u32, at: u32) -> std::io::Result<()>;
+}
+
+impl ResultSink for Vec<EventResult> {
+    fn push(&mut self, r: EventResult) -> std::io::Result<()> {
+        Vec::push(self, r);
+        Ok(())
+    }
+
+    fn written(&mut self, step: u32, at: u32) -> std::io::Result<()> {
+        if let Some(r) = self.get_mut(step as usize) {
+            r.written_at = Some(at);
+        }
+        Ok(())
+    }
 }
 
 /// Run `scenario` in a fresh in-memory database, writing no messages.
@@ -35,20 +64,30 @@ pub fn run_scratch(scenario: &Scenario, rules: &RuleSet) -> Result<Vec<EventResu
     run(scenario, rules, &mut pipeline, |_| {})
 }
 
-/// Where each scheduled delivery's result is, until its line is written.
+/// The step of each scheduled delivery, by event id, until its line is written.
 #[derive(Default)]
-struct Held(HashMap<i64, usize>);
+struct Held(HashMap<i64, u32>);
 
 impl Held {
     /// Mark the results of `written` (event ids) as written at step `step`.
-    fn written(&mut self, out: &mut [EventResult], written: &[i64], step: usize) {
+    fn written(
+        &mut self,
+        out: &mut impl ResultSink,
+        written: &[i64],
+        step: usize,
+    ) -> std::io::Result<()> {
         for id in written {
             if let Some(i) = self.0.remove(id) {
-                out[i].written_at = Some(u32::try_from(step).unwrap_or(u32::MAX));
+                out.written(i, u32::try_from(step).unwrap_or(u32::MAX))?;
             }
         }
+        Ok(())
     }
 }
+
+mod shard;
+
+pub use shard::{run_sharded, shard_of};
 
 /// Run every step of `scenario` in order; `progress` is told how many are done.
 ///
@@ -60,74 +99,121 @@ pub fn run<S: Store, P: Provider>(
     scenario: &Scenario,
     rules: &RuleSet,
     pipeline: &mut Pipeline<S, P>,
-    mut progress: impl FnMut(usize),
+    progress: impl FnMut(usize),
 ) -> Result<Vec<EventResult>, RunError> {
     let mut out: Vec<EventResult> = Vec::with_capacity(scenario.len);
+    run_into(scenario, rules, pipeline, progress, &mut out)?;
+    Ok(out)
+}
+
+/// [`run`], handing each result to `out` as it is decided instead of keeping them all.
+/// Returns how many steps ran. A streamed scenario is parsed as it runs (a second thread for
+/// parsing measured no faster on two busy cores, and its allocations freed on another thread
+/// cost more): a line that does not parse stops the run with its error, and a file with no
+/// event is an error too.
+pub fn run_into<S: Store, P: Provider>(
+    scenario: &Scenario,
+    rules: &RuleSet,
+    pipeline: &mut Pipeline<S, P>,
+    progress: impl FnMut(usize),
+    out: &mut impl ResultSink,
+) -> Result<usize, RunError> {
+    let n = run_steps(scenario.steps()?, rules, pipeline, progress, out)?;
+    if n == 0 && scenario.is_streamed() {
+        return Err(scenario.empty_error().into());
+    }
+    Ok(n)
+}
+
+/// One name shared by every event of its type.
+pub(crate) fn interned(types: &mut HashMap<String, Arc<str>>, name: &str) -> Arc<str> {
+    if let Some(t) = types.get(name) {
+        return t.clone();
+    }
+    let t: Arc<str> = name.into();
+    types.insert(name.to_string(), t.clone());
+    t
+}
+
+/// The result of `step` (the `at`-th) as `p` decided it; `written_at` is the caller's.
+pub(crate) fn event_result(
+    step: Step,
+    at: u32,
+    p: Processed<'_>,
+    event_type: Arc<str>,
+) -> EventResult {
+    let shadowed = p
+        .decision
+        .trace
+        .shadowed()
+        .map(|r| u16::try_from(r.rule).unwrap_or(u16::MAX))
+        .collect();
+    let verdict = p.decision.verdict;
+    let mismatches = step.expect.as_ref().map(|e| {
+        let mut m = e.check(&verdict);
+        for m in &mut m {
+            m.line = u32::try_from(step.line_of(m.key)).unwrap_or(u32::MAX);
+        }
+        m
+    });
+    EventResult {
+        step: at,
+        line: u32::try_from(step.line).unwrap_or(u32::MAX),
+        name: step.name.map(String::into_boxed_str),
+        event_type,
+        user_id: step.event.user_id.into(),
+        event_timestamp: step.event.event_timestamp,
+        event_id: p.event_id,
+        mismatches,
+        verdict,
+        shadowed,
+        written_at: None,
+        replayed: p.replayed,
+    }
+}
+
+fn run_steps<S: Store, P: Provider>(
+    steps: impl Iterator<Item = Result<Step, ScenarioError>>,
+    rules: &RuleSet,
+    pipeline: &mut Pipeline<S, P>,
+    mut progress: impl FnMut(usize),
+    out: &mut impl ResultSink,
+) -> Result<usize, RunError> {
     let mut types: HashMap<String, Arc<str>> = HashMap::new();
     let mut clock: Option<DateTime<Utc>> = None;
     let mut held = Held::default();
-    for (i, step) in scenario.steps()?.enumerate() {
+    let mut count = 0;
+    for (i, step) in steps.enumerate() {
         let step = step?;
+        let at = u32::try_from(i).unwrap_or(u32::MAX);
         let now = clock.map_or(step.received_at, |c| c.max(step.received_at));
         clock = Some(now);
         let due = pipeline.advance(rules, now)?;
-        held.written(&mut out, &due, i);
-        let event_type = if let Some(t) = types.get(&step.event.event_type) {
-            t.clone()
-        } else {
-            let t: Arc<str> = step.event.event_type.as_str().into();
-            types.insert(step.event.event_type.clone(), t.clone());
-            t
-        };
+        held.written(out, &due, i)?;
+        let event_type = interned(&mut types, &step.event.event_type);
         let p = pipeline.process(rules, &step.event, step.received_at)?;
-        let shadowed = p
-            .decision
-            .trace
-            .shadowed()
-            .map(|r| u16::try_from(r.rule).unwrap_or(u16::MAX))
-            .collect();
-        let verdict = p.decision.verdict;
-        let written_at = match (verdict.delivers(), verdict.scheduled()) {
+        let mut r = event_result(step, at, p, event_type);
+        r.written_at = match (r.verdict.delivers(), r.verdict.scheduled()) {
             // A replay records and writes nothing: its line is the original's.
-            _ if p.replayed => None,
+            _ if r.replayed => None,
             (false, _) => None,
-            (true, false) => Some(u32::try_from(i).unwrap_or(u32::MAX)),
+            (true, false) => Some(at),
             (true, true) => {
-                held.0.insert(p.event_id, out.len());
+                held.0.insert(r.event_id, at);
                 None
             }
         };
-        let mismatches = step.expect.as_ref().map(|e| {
-            let mut m = e.check(&verdict);
-            for m in &mut m {
-                m.line = u32::try_from(step.line_of(m.key)).unwrap_or(u32::MAX);
-            }
-            m
-        });
-        out.push(EventResult {
-            step: u32::try_from(i).unwrap_or(u32::MAX),
-            line: u32::try_from(step.line).unwrap_or(u32::MAX),
-            name: step.name.map(String::into_boxed_str),
-            event_type,
-            user_id: step.event.user_id.into(),
-            event_timestamp: step.event.event_timestamp,
-            event_id: p.event_id,
-            mismatches,
-            verdict,
-            shadowed,
-            written_at,
-            replayed: p.replayed,
-        });
+        out.push(r)?;
         let due = pipeline.advance(rules, now)?;
-        held.written(&mut out, &due, i);
+        held.written(out, &due, i)?;
+        count = i + 1;
         if i % 1024 == 1023 {
-            progress(i + 1);
+            progress(count);
         }
     }
-    progress(out.len());
+    progress(count);
     let due = pipeline.advance(rules, DateTime::<Utc>::MAX_UTC)?;
-    let end = out.len();
-    held.written(&mut out, &due, end);
+    held.written(out, &due, count)?;
     pipeline.finish()?;
-    Ok(out)
+    Ok(count)
 }

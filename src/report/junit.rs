@@ -2,15 +2,23 @@
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{Options, event_label, failure_line, mismatch_text, quiet_note};
-use crate::results::{FileRun, coverage};
+use super::tally::FileReport;
+use super::{Options, coverage_of, event_label, failure_line, mismatch_text, quiet_note};
+use crate::results::FileRun;
 
+/// The JUnit report of runs whose results are in memory.
 pub fn junit(runs: &[FileRun], opts: &Options) -> String {
+    let files: Vec<FileReport<'_>> = runs.iter().map(FileReport::of).collect();
+    junit_of(&files, opts)
+}
+
+/// The JUnit report of tallied runs (which kept every result with an expectation).
+pub fn junit_of(runs: &[FileReport<'_>], opts: &Options) -> String {
     let mut report = Report::new("workbench");
     for run in runs {
         let path = run.scenario.path.display().to_string();
         let mut suite = TestSuite::new(path.clone());
-        for r in run.results.iter().filter(|r| r.mismatches.is_some()) {
+        for r in &run.tally.listed {
             let status = if r.passed() == Some(true) {
                 TestCaseStatus::success()
             } else {
@@ -40,7 +48,7 @@ pub fn junit(runs: &[FileRun], opts: &Options) -> String {
     }
     // Coverage: one testcase per enabled rule; one that never matched fails under
     // `--min-coverage` when the share is below it, and is reported as skipped otherwise.
-    for c in coverage(runs) {
+    for c in coverage_of(runs) {
         let mut suite = TestSuite::new(format!("coverage {}", c.rules));
         let fails = opts.coverage_fails(&c);
         for (rule, line) in &c.never_matched {

@@ -22,6 +22,10 @@ pub struct SqliteStore {
     batch: Batch,
     /// Which messages file this store's deliveries go to (see `Store::undelivered`).
     outbox: String,
+    /// The id the next inserted event takes, when the caller assigns ids (a sharded run).
+    next_id: Option<i64>,
+    /// A scratch database (`open_scratch`): written lines are not marked.
+    scratch: bool,
 }
 
 /// Group commit: with `size > 1`, `size` events share one transaction, committed when full
@@ -39,6 +43,25 @@ struct Batch {
 impl SqliteStore {
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         SqliteStore::init(Connection::open_in_memory()?)
+    }
+
+    /// A private scratch database for one run, deleted when closed: it lives in SQLite's page
+    /// cache up to `cache_mib` MiB and spills to a temporary file past that, so a run of any
+    /// size holds at most about that much of it in memory (as fast as an in-memory database
+    /// while it fits). Nothing is synced and nothing journaled (a journal of a big commit
+    /// group would grow with the database): a failed event leaves it unusable, and a scratch
+    /// run stops at its first failure anyway. Which lines were written is not recorded
+    /// either: no one reads a scratch database's `delivered`.
+    pub fn open_scratch(cache_mib: u32) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open("")?;
+        conn.pragma_update(None, "journal_mode", "OFF")?;
+        conn.pragma_update(None, "synchronous", "OFF")?;
+        let mut store = SqliteStore::init(conn)?;
+        store.scratch = true;
+        store
+            .conn
+            .pragma_update(None, "cache_size", -i64::from(cache_mib.max(1)) * 1024)?;
+        Ok(store)
     }
 
     /// Open (creating if needed) a database file in WAL mode and migrate it.
@@ -68,7 +91,15 @@ impl SqliteStore {
                 ..Batch::default()
             },
             outbox: String::new(),
+            next_id: None,
+            scratch: false,
         })
+    }
+
+    /// Give the next event inserted id `id` (else the next free id, as always): a run
+    /// sharded across databases numbers its events as one database would.
+    pub fn assign_next_id(&mut self, id: i64) {
+        self.next_id = Some(id);
     }
 
     /// Name the messages file this store's deliveries are written to.
@@ -173,6 +204,8 @@ impl Store for SqliteStore {
             conn,
             batch,
             outbox,
+            next_id,
+            ..
         } = self;
         if !batch.open {
             conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
@@ -182,6 +215,7 @@ impl Store for SqliteStore {
             conn,
             batch,
             outbox,
+            next_id: next_id.take(),
             done: false,
         })
     }
@@ -194,7 +228,7 @@ impl Store for SqliteStore {
     }
 
     fn mark_delivered(&mut self, event_ids: &[i64]) -> Result<(), StoreError> {
-        if event_ids.is_empty() {
+        if event_ids.is_empty() || self.scratch {
             return Ok(());
         }
         let tx = self.conn.unchecked_transaction()?;

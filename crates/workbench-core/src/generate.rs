@@ -5,12 +5,40 @@ use std::io::{self, Write};
 use chrono::{DateTime, Duration, FixedOffset, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
-/// How the stream is shaped.
+/// How big the stream is.
 #[derive(Debug, Clone, Copy)]
 pub struct GenSpec {
     pub users: usize,
     pub events: usize,
     pub seed: u64,
+}
+
+/// How the stream is spread: over how many days, and how events fall on users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// The span of the stream's timestamps, from 2025-09-01T08:00:00Z.
+    pub days: u32,
+    pub mix: Mix,
+}
+
+impl Default for Shape {
+    /// The stream `generate` has always written: 42 days, every user equally active.
+    fn default() -> Self {
+        Shape {
+            days: 42,
+            mix: Mix::Uniform,
+        }
+    }
+}
+
+/// Which user each event belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mix {
+    /// Every user equally likely.
+    Uniform,
+    /// Production-like: a user's activity is heavy-tailed (Pareto, shape 2, at most 1,000
+    /// times the least active), so most users have a few events and some have thousands.
+    Active,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -22,7 +50,6 @@ struct UserState {
 }
 
 const START: &str = "2025-09-01T08:00:00Z";
-const SPAN_DAYS: i64 = 42;
 const REASONS: [(&str, u32); 4] = [
     ("INSUFFICIENT_FUNDS", 50),
     ("CARD_DECLINED", 25),
@@ -42,15 +69,29 @@ const ZONES: [[&str; 2]; 5] = [
 const SEGMENTS: [&str; 3] = ["low", "medium", "high"];
 const OFFSETS: [i32; 4] = [2 * 3600, -5 * 3600, 5 * 3600 + 1800, -8 * 3600];
 
-/// Write `spec.events` JSON lines to `out`. Same spec, same bytes.
+/// Write `spec.events` JSON lines to `out`, shaped as always (see [`Shape::default`]).
+/// Same spec, same bytes.
 pub fn generate(spec: GenSpec, out: &mut impl Write) -> io::Result<()> {
+    generate_shaped(spec, Shape::default(), out)
+}
+
+/// Write `spec.events` JSON lines to `out`, spread as `shape` says. Same inputs, same bytes.
+pub fn generate_shaped(spec: GenSpec, shape: Shape, out: &mut impl Write) -> io::Result<()> {
     let mut rng = fastrand::Rng::with_seed(spec.seed);
     let users = spec.users.max(1);
     let mut state = vec![UserState::default(); users];
+    let picker = match shape.mix {
+        Mix::Uniform => None,
+        Mix::Active => Some(Activity::new(users, spec.seed)),
+    };
     let start: DateTime<Utc> = START.parse().expect("valid start");
-    let step_ms = (SPAN_DAYS * 86_400_000) / i64::try_from(spec.events.max(1)).unwrap_or(i64::MAX);
+    let span_ms = i64::from(shape.days.max(1)) * 86_400_000;
+    let step_ms = span_ms / i64::try_from(spec.events.max(1)).unwrap_or(i64::MAX);
     for i in 0..spec.events {
-        let u = rng.usize(0..users);
+        let u = match &picker {
+            None => rng.usize(0..users),
+            Some(a) => a.pick(&mut rng),
+        };
         let clock = start
             + Duration::milliseconds(
                 step_ms * i64::try_from(i).unwrap_or(i64::MAX) + rng.i64(0..step_ms.max(1)),
@@ -86,6 +127,32 @@ pub fn generate(spec: GenSpec, out: &mut impl Write) -> io::Result<()> {
         out.write_all(b"\n")?;
     }
     out.flush()
+}
+
+/// Users' cumulative activity, for picking a user in proportion to it.
+struct Activity(Vec<f64>);
+
+impl Activity {
+    /// Each user's activity drawn from Pareto(1, 2) capped at 1,000, from its own generator
+    /// (so the stream's other draws stay those of the seed).
+    fn new(users: usize, seed: u64) -> Activity {
+        let mut rng = fastrand::Rng::with_seed(seed ^ 0x5eed_ac71_u64);
+        let mut total = 0.0;
+        let cumulative = (0..users)
+            .map(|_| {
+                // 1 - f64() is in (0, 1]: never a division by zero.
+                total += (1.0 / (1.0 - rng.f64()).sqrt()).min(1_000.0);
+                total
+            })
+            .collect();
+        Activity(cumulative)
+    }
+
+    fn pick(&self, rng: &mut fastrand::Rng) -> usize {
+        let total = self.0.last().copied().unwrap_or(0.0);
+        let at = rng.f64() * total;
+        self.0.partition_point(|&c| c <= at).min(self.0.len() - 1)
+    }
 }
 
 fn pick_type(rng: &mut fastrand::Rng, s: &mut UserState) -> &'static str {
@@ -208,5 +275,62 @@ mod tests {
             "no offset timestamps"
         );
         assert!(a.contains(r#""timezone":"America/Los_Angeles""#) && a.contains("Mars/Base"));
+    }
+
+    fn shaped(spec: GenSpec, shape: Shape) -> Vec<crate::scenario::Step> {
+        let mut out = Vec::new();
+        generate_shaped(spec, shape, &mut out).unwrap();
+        let s = crate::scenario::Scenario::from_jsonl(
+            "gen.jsonl".as_ref(),
+            &String::from_utf8(out).unwrap(),
+        )
+        .unwrap();
+        s.steps().unwrap().map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn the_default_shape_is_the_stream_as_it_always_was() {
+        let spec = GenSpec {
+            users: 30,
+            events: 500,
+            seed: 3,
+        };
+        let mut shaped = Vec::new();
+        generate_shaped(spec, Shape::default(), &mut shaped).unwrap();
+        assert_eq!(String::from_utf8(shaped).unwrap(), gen_string(spec));
+    }
+
+    #[test]
+    fn days_bound_the_span_and_the_active_mix_gives_long_histories() {
+        let spec = GenSpec {
+            users: 1_000,
+            events: 50_000,
+            seed: 11,
+        };
+        let steps = shaped(
+            spec,
+            Shape {
+                days: 30,
+                mix: Mix::Active,
+            },
+        );
+        let first = steps.iter().map(|s| s.received_at).min().unwrap();
+        let last = steps.iter().map(|s| s.received_at).max().unwrap();
+        assert!(last - first <= Duration::days(31), "{first} .. {last}");
+        assert!(last - first >= Duration::days(29), "{first} .. {last}");
+        let mut per_user = std::collections::HashMap::<&str, usize>::new();
+        for s in &steps {
+            *per_user.entry(s.event.user_id.as_str()).or_default() += 1;
+        }
+        let mut counts: Vec<usize> = per_user.into_values().collect();
+        counts.sort_unstable();
+        let (fewest, most) = (counts[0], counts[counts.len() - 1]);
+        // 50 events a user on average: the most active have many times more than most.
+        assert!(
+            most >= 10 * counts[counts.len() / 2],
+            "most {most}, median {}",
+            counts[counts.len() / 2]
+        );
+        assert!(fewest < counts[counts.len() / 2]);
     }
 }

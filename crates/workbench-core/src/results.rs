@@ -101,28 +101,48 @@ pub struct RuleStats {
 
 /// Per-rule counts and the number of events no rule matched.
 pub fn rule_stats(rules: &RuleSet, results: &[EventResult]) -> (Vec<RuleStats>, usize) {
-    let mut stats: Vec<RuleStats> = rules
-        .rules
-        .iter()
-        .map(|r| RuleStats {
-            rule: r.name.clone(),
-            enabled: r.enabled,
-            ..RuleStats::default()
-        })
-        .collect();
-    let mut unmatched = 0;
+    let mut counts = RuleCounts::new(rules);
     for r in results {
+        counts.add(r);
+    }
+    (counts.stats, counts.unmatched)
+}
+
+/// Per-rule counts gathered one result at a time (what [`rule_stats`] returns).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleCounts {
+    pub stats: Vec<RuleStats>,
+    pub unmatched: usize,
+}
+
+impl RuleCounts {
+    pub fn new(rules: &RuleSet) -> RuleCounts {
+        RuleCounts {
+            stats: rules
+                .rules
+                .iter()
+                .map(|r| RuleStats {
+                    rule: r.name.clone(),
+                    enabled: r.enabled,
+                    ..RuleStats::default()
+                })
+                .collect(),
+            unmatched: 0,
+        }
+    }
+
+    pub fn add(&mut self, r: &EventResult) {
         for &i in &r.shadowed {
-            if let Some(s) = stats.get_mut(i as usize) {
+            if let Some(s) = self.stats.get_mut(i as usize) {
                 s.shadowed += 1;
             }
         }
         let Some(name) = &r.verdict.matched_rule else {
-            unmatched += 1;
-            continue;
+            self.unmatched += 1;
+            return;
         };
-        let Some(s) = stats.iter_mut().find(|s| s.rule == *name) else {
-            continue;
+        let Some(s) = self.stats.iter_mut().find(|s| s.rule == *name) else {
+            return;
         };
         s.matched += 1;
         match r.verdict.outcome {
@@ -132,7 +152,6 @@ pub fn rule_stats(rules: &RuleSet, results: &[EventResult]) -> (Vec<RuleStats>, 
             Outcome::None => {}
         }
     }
-    (stats, unmatched)
 }
 
 /// Rule coverage over every run that used one rules file.
@@ -158,43 +177,76 @@ impl Coverage {
     }
 }
 
-/// Coverage per rules file, in the order the files were first used.
 /// How often each guard stopped a send, in SPEC §7.3's order (caps by name, in the order
 /// first met): `[("consent", 3), ("once_ever", 4), ("cap marketing_per_day", 2)]`.
 pub fn guard_stops(results: &[EventResult]) -> Vec<(String, usize)> {
-    let rank = |g: &str| match g {
-        "consent" => 0,
-        "holdout" => 1,
-        "once_ever" | "once_per_calendar_day" => 2,
-        g if g.starts_with("cap ") => 3,
-        "template" => 4,
-        _ => 5,
-    };
-    let mut out: Vec<(String, usize)> = Vec::new();
-    for g in results.iter().filter_map(|r| r.verdict.stopped_by()) {
-        match out.iter_mut().find(|(name, _)| *name == g) {
-            Some((_, n)) => *n += 1,
-            None => out.push((g, 1)),
-        }
+    let mut stops = GuardStops::default();
+    for r in results {
+        stops.add(r);
     }
-    out.sort_by_key(|(g, _)| rank(g));
-    out
+    stops.sorted()
 }
 
+/// Guard stops gathered one result at a time (what [`guard_stops`] returns).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuardStops(Vec<(String, usize)>);
+
+impl GuardStops {
+    pub fn add(&mut self, r: &EventResult) {
+        let Some(g) = r.verdict.stopped_by() else {
+            return;
+        };
+        match self.0.iter_mut().find(|(name, _)| *name == g) {
+            Some((_, n)) => *n += 1,
+            None => self.0.push((g, 1)),
+        }
+    }
+
+    /// In SPEC §7.3's order; within a rank, in the order first met.
+    pub fn sorted(&self) -> Vec<(String, usize)> {
+        let rank = |g: &str| match g {
+            "consent" => 0,
+            "holdout" => 1,
+            "once_ever" | "once_per_calendar_day" => 2,
+            g if g.starts_with("cap ") => 3,
+            "template" => 4,
+            _ => 5,
+        };
+        let mut out = self.0.clone();
+        out.sort_by_key(|(g, _)| rank(g));
+        out
+    }
+}
+
+/// Coverage per rules file, in the order the files were first used.
 pub fn coverage(runs: &[FileRun]) -> Vec<Coverage> {
+    let stats: Vec<Vec<RuleStats>> = runs
+        .iter()
+        .map(|run| rule_stats(&run.rules, &run.results).0)
+        .collect();
+    coverage_of(
+        runs.iter()
+            .zip(&stats)
+            .map(|(run, s)| (run.rules_path.as_path(), &run.rules, s.as_slice())),
+    )
+}
+
+/// Coverage per rules file from each run's rules file, rules and per-rule counts.
+pub fn coverage_of<'a>(
+    runs: impl Iterator<Item = (&'a std::path::Path, &'a Arc<RuleSet>, &'a [RuleStats])>,
+) -> Vec<Coverage> {
     let mut out: Vec<(PathBuf, Vec<bool>, Arc<RuleSet>)> = Vec::new();
-    for run in runs {
-        let i = if let Some(i) = out.iter().position(|(p, _, _)| *p == run.rules_path) {
+    for (rules_path, rules, stats) in runs {
+        let i = if let Some(i) = out.iter().position(|(p, _, _)| p == rules_path) {
             i
         } else {
             out.push((
-                run.rules_path.clone(),
-                vec![false; run.rules.rules.len()],
-                run.rules.clone(),
+                rules_path.to_path_buf(),
+                vec![false; rules.rules.len()],
+                rules.clone(),
             ));
             out.len() - 1
         };
-        let (stats, _) = rule_stats(&run.rules, &run.results);
         for (seen, s) in out[i].1.iter_mut().zip(stats) {
             *seen |= s.matched > 0;
         }

@@ -215,6 +215,40 @@ impl Scenario {
         })
     }
 
+    /// Open a scenario file for one pass: a `.yaml` / `.yml` file is loaded as by [`load`];
+    /// a `.jsonl` file is only opened, and its lines are validated as they are run (so `len`
+    /// is 0 until a run has counted them, and an invalid line is found by the run).
+    ///
+    /// [`load`]: Scenario::load
+    pub fn open(path: &Path) -> Result<Scenario, ScenarioError> {
+        if extension(path).as_deref() != Some("jsonl") {
+            return Scenario::load(path);
+        }
+        open(path)?;
+        Ok(Scenario {
+            path: path.to_path_buf(),
+            name: None,
+            rules: None,
+            rules_pos: None,
+            len: 0,
+            steps: Steps::JsonlFile,
+        })
+    }
+
+    /// Whether the events are read from the file as they run (a `.jsonl` scenario).
+    pub fn is_streamed(&self) -> bool {
+        matches!(self.steps, Steps::JsonlFile)
+    }
+
+    /// The error for a scenario file that holds no event.
+    pub fn empty_error(&self) -> ScenarioError {
+        ScenarioError {
+            file: self.path.clone(),
+            pos: None,
+            message: "scenario file is empty".into(),
+        }
+    }
+
     /// Validate a `.jsonl` file line by line without keeping its events.
     fn jsonl_file(path: &Path) -> Result<Scenario, ScenarioError> {
         let file = open(path)?;
