@@ -81,7 +81,7 @@ fn main() {
     app.loaded(Ok(session), "00:00:00".into(), took.as_millis());
 
     let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
-    let frames = 500;
+    let frames = u32::try_from(env("BENCH_FRAMES", 500)).unwrap_or(500);
     println!();
     println!("| 200x50 frame over {events} events | mean frame time |");
     println!("|---|---:|");
@@ -177,18 +177,19 @@ fn main() {
     println!("| why-not (w) | {:.3} ms |", why.as_secs_f64() * 1e3);
 
     // Why-not over one user's 10,000 events: re-deciding the ones its trigger fires on.
-    let long = scenario_of(dir.path(), 10_000, 1);
+    let long_events = env("BENCH_WHY_NOT", 10_000);
+    let long = scenario_of(dir.path(), long_events, 1);
     let (mut session, _) = load(&long);
     let user = session.rows[0].user_id.to_string();
     println!();
-    println!("| why-not over a user with 10,000 events | median of 11 |");
+    println!("| why-not over a user with {long_events} events | median of 11 |");
     println!("|---|---:|");
     for template in ["WELCOME_EMAIL", "INSUFFICIENT_FUNDS_EMAIL"] {
         let mut times: Vec<Duration> = (0..11)
             .map(|_| {
                 let t = Instant::now();
                 let w = workbench::why_not::why_not(&mut session, &user, template).unwrap();
-                assert_eq!(w.rows.len(), 10_000);
+                assert_eq!(w.rows.len(), long_events);
                 t.elapsed()
             })
             .collect();
