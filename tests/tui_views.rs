@@ -435,3 +435,40 @@ fn a_click_selects_a_row_and_focuses_the_pane_under_it() {
         "a click elsewhere keeps the selection"
     );
 }
+
+#[test]
+fn a_sharded_session_explains_every_event_from_its_users_shard() {
+    let root = common::root();
+    for file in ["scenarios/guards.yaml", "scenarios/user_time.yaml"] {
+        let plan = workbench::plan::RulesCache::new(None)
+            .plan(&root.join(file))
+            .unwrap();
+        let one = Session::run_sharded(
+            plan.scenario.clone(),
+            plan.rules_path.clone(),
+            plan.rules.clone(),
+            1,
+            |_| {},
+        )
+        .unwrap();
+        let mut three =
+            Session::run_sharded(plan.scenario, plan.rules_path, plan.rules, 3, |_| {}).unwrap();
+        assert_eq!(
+            one.rows, three.rows,
+            "{file}: the same rows on 1 and 3 shards"
+        );
+        for row in 0..u32::try_from(three.rows.len()).unwrap() {
+            let r = three.rows[row as usize].clone();
+            let (event, d) = three.explain(row).unwrap().expect("every event is stored");
+            assert_eq!(event.user_id, r.user_id.as_ref(), "{file} row {row}");
+            if !r.replayed {
+                assert!(
+                    d.verdict.same_decision(&r.verdict),
+                    "{file} row {row}: re-decided {:?}, ran {:?}",
+                    d.verdict,
+                    r.verdict
+                );
+            }
+        }
+    }
+}
