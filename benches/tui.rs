@@ -69,6 +69,37 @@ fn main() {
         "reload of {reload_events} events (load + run + index), best of 2: {:.0} ms",
         reload.min(reload2).as_secs_f64() * 1e3
     );
+    // The same reload on one shard and on one per core, alternating: medians of 3.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let rules_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/rules.yaml");
+    let plan = workbench::plan::RulesCache::new(Some(&rules_path))
+        .plan(&small)
+        .unwrap();
+    let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    for _ in 0..3 {
+        for (i, shards) in [1, cores].into_iter().enumerate() {
+            let t = Instant::now();
+            let s = Session::run_sharded(
+                plan.scenario.clone(),
+                plan.rules_path.clone(),
+                plan.rules.clone(),
+                shards,
+                |_| {},
+            )
+            .unwrap();
+            times[i].push(t.elapsed());
+            drop(s);
+        }
+    }
+    for t in &mut times {
+        t.sort();
+    }
+    println!(
+        "session of {reload_events} events, medians of 3: 1 shard {:.0} ms, {cores} shards {:.0} ms ({:.2}x)",
+        times[0][1].as_secs_f64() * 1e3,
+        times[1][1].as_secs_f64() * 1e3,
+        times[0][1].as_secs_f64() / times[1][1].as_secs_f64()
+    );
 
     let big = scenario(dir.path(), events);
     let (session, took) = load(&big);
