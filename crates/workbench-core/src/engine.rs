@@ -338,6 +338,8 @@ mod decide_tests;
 #[cfg(test)]
 mod guard_tests;
 #[cfg(test)]
+mod reason_tests;
+#[cfg(test)]
 mod render_tests;
 #[cfg(test)]
 mod tests;
