@@ -9,6 +9,7 @@ pub use workbench_core::{
 
 pub mod diff_base;
 pub mod import;
+pub mod pin;
 pub mod pipeline;
 pub mod plan;
 pub mod provider;
@@ -18,3 +19,4 @@ pub mod serve;
 pub mod session;
 pub mod store;
 pub mod tui;
+pub mod why_not;

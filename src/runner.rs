@@ -87,7 +87,7 @@ impl Held {
 
 mod shard;
 
-pub use shard::{run_sharded, shard_of};
+pub use shard::{run_sharded, run_sharded_keep, shard_of};
 
 /// Run every step of `scenario` in order; `progress` is told how many are done.
 ///

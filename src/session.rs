@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use crate::engine::{Decision, ResolvedZone};
 use crate::event::Event;
-use crate::pipeline::{self, Pipeline};
+use crate::pipeline;
 use crate::plan::{PlanError, RulesCache};
 use crate::provider::{Discard, Message};
 use crate::results::{EventResult, OutcomeCounts};
 use crate::rules::{RuleSet, RulesError};
-use crate::runner::{self, RunError};
+use crate::runner::{self, RunError, shard_of};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::store::{SqliteStore, StoreError};
 
@@ -42,8 +42,13 @@ pub struct Session {
     pub counts: OutcomeCounts,
     /// Expectations (passed, failed).
     pub expectations: (usize, usize),
-    store: SqliteStore,
+    /// Each shard's scratch database (see `runner::shard_of`).
+    stores: Vec<SqliteStore>,
 }
+
+/// Memory for the scratch databases of a session, in MiB, shared by its shards: past it,
+/// they spill to temporary files.
+const SCRATCH_MIB: u32 = 256;
 
 impl Session {
     /// Load the scenario and its rules, and run it in a fresh in-memory database.
@@ -56,15 +61,36 @@ impl Session {
         Session::run(p.scenario, p.rules_path, p.rules, progress)
     }
 
+    /// Run on a thread per core (at most 8).
     pub fn run(
         scenario: Scenario,
         rules_path: PathBuf,
         rules: Arc<RuleSet>,
         progress: impl FnMut(usize),
     ) -> Result<Session, SessionError> {
-        let store = SqliteStore::open_in_memory()?.batched(runner::BATCH);
-        let mut pipeline = Pipeline::new(store, Discard);
-        let rows = runner::run(&scenario, &rules, &mut pipeline, progress)?;
+        let shards = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
+        Session::run_sharded(scenario, rules_path, rules, shards, progress)
+    }
+
+    /// Users are independent: decided on `shards` threads, each with its own scratch
+    /// database, merged into the rows one database would give.
+    pub fn run_sharded(
+        scenario: Scenario,
+        rules_path: PathBuf,
+        rules: Arc<RuleSet>,
+        shards: usize,
+        progress: impl FnMut(usize),
+    ) -> Result<Session, SessionError> {
+        let mut rows = Vec::new();
+        let (_, stores) = runner::run_sharded_keep(
+            &scenario,
+            &rules,
+            shards,
+            SCRATCH_MIB,
+            &mut Discard,
+            progress,
+            &mut rows,
+        )?;
         let mut delivered = Vec::new();
         let mut by_user: HashMap<Box<str>, Vec<u32>> = HashMap::new();
         let mut counts = OutcomeCounts::default();
@@ -96,7 +122,7 @@ impl Session {
             by_user,
             counts,
             expectations,
-            store: pipeline.store,
+            stores,
         })
     }
 
@@ -105,8 +131,8 @@ impl Session {
         let Some(r) = self.rows.get(row as usize) else {
             return Ok(None);
         };
-        let id = r.event_id;
-        pipeline::explain(&mut self.store, &self.rules, id)
+        let (id, store) = (r.event_id, shard_of(&r.user_id, self.stores.len()));
+        pipeline::explain(&mut self.stores[store], &self.rules, id)
     }
 
     /// The zone row `row`'s event is in (SPEC §7.2), looked up in the store whether or not its
@@ -115,8 +141,8 @@ impl Session {
         let Some(r) = self.rows.get(row as usize) else {
             return Ok(None);
         };
-        let id = r.event_id;
-        pipeline::zone_of(&mut self.store, &self.rules, id)
+        let (id, store) = (r.event_id, shard_of(&r.user_id, self.stores.len()));
+        pipeline::zone_of(&mut self.stores[store], &self.rules, id)
     }
 
     /// The `messages.txt` line a delivering row wrote.

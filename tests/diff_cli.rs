@@ -43,7 +43,7 @@ fn diff_lists_changed_decisions_by_kind_with_rule_counts() {
     ]);
     assert_eq!(r.code, 1, "a change fails the guardrail");
     assert!(
-        r.stdout.ends_with("7 of 76 decisions changed\n"),
+        r.stdout.ends_with("7 of 147 decisions changed\n"),
         "{}",
         r.stdout
     );
@@ -57,7 +57,7 @@ fn diff_lists_changed_decisions_by_kind_with_rule_counts() {
         "--fail-on-change",
     ]);
     assert_eq!(same.code, 0);
-    assert!(same.stdout.ends_with("0 of 76 decisions changed\n"));
+    assert!(same.stdout.ends_with("0 of 147 decisions changed\n"));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use common::{root, workbench, workbench_in};
 fn bundled_scenarios_pass_with_a_text_report() {
     let r = workbench(&["run", "scenarios"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.ends_with("76 passed, 0 failed\n"), "{}", r.stdout);
+    assert!(r.stdout.ends_with("147 passed, 0 failed\n"), "{}", r.stdout);
     insta::assert_snapshot!("run_text_bundled", r.stdout);
 }
 
@@ -30,8 +30,8 @@ fn json_and_junit_reports_are_byte_identical_across_runs() {
 fn json_report_parses_and_summarises() {
     let r = workbench(&["run", "scenarios", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v["summary"]["files"], 6);
-    assert_eq!(v["summary"]["passed"], 76);
+    assert_eq!(v["summary"]["files"], 7);
+    assert_eq!(v["summary"]["passed"], 147);
     assert_eq!(v["summary"]["failed"], 0);
     let d = &v["files"][0]["decisions"][0];
     for key in [

@@ -10,7 +10,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use workbench::engine::Outcome;
 use workbench::session::Session;
-use workbench::tui::app::{App, Filter, Mode, Pane};
+use workbench::tui::app::{App, Ask, Filter, Mode, Pane};
 use workbench::tui::keys::Action;
 use workbench::tui::theme::Theme;
 use workbench::tui::{ui, update};
@@ -104,7 +104,13 @@ fn the_filter_cycles_through_outcomes() {
 fn find_user_jumps_to_their_first_event() {
     let mut app = app();
     press(&mut app, KeyCode::Char('/'));
-    assert!(matches!(app.mode, Mode::FindUser { .. }));
+    assert!(matches!(
+        app.mode,
+        Mode::Prompt {
+            ask: Ask::FindUser,
+            ..
+        }
+    ));
     for c in "u_p".chars() {
         press(&mut app, KeyCode::Char(c));
     }
@@ -116,7 +122,8 @@ fn find_user_jumps_to_their_first_event() {
     press(&mut app, KeyCode::Enter);
     assert_eq!(
         app.mode,
-        Mode::FindUser {
+        Mode::Prompt {
+            ask: Ask::FindUser,
             input: "z".into(),
             error: Some("no user `z`".into())
         }
@@ -130,9 +137,10 @@ fn focus_help_rerun_and_quit() {
     let mut app = app();
     press(&mut app, KeyCode::Tab);
     assert_eq!(app.focus, Pane::RuleMatch);
+    frame(&app, 120, 20); // a render tells each pane how far its content reaches
     press(&mut app, KeyCode::Char('j'));
     assert_eq!(app.cursor, 0, "j scrolls the focused pane, not the events");
-    assert_eq!(app.scroll[Pane::RuleMatch.index()], 1);
+    assert_eq!(app.scroll[Pane::RuleMatch.index()].y, 1);
     press(&mut app, KeyCode::BackTab);
     assert_eq!(app.focus, Pane::Events);
     press(&mut app, KeyCode::Char('?'));
@@ -169,7 +177,7 @@ fn a_broken_rules_file_keeps_the_last_good_results_and_a_fixed_one_reloads() {
         |_| {},
     );
     app.loaded(broken, "12:00:05".into(), 2);
-    let err = app.error.clone().unwrap();
+    let err = app.error.clone().unwrap().message;
     assert!(
         err.contains(
             "rules.yaml:61:21: rules[3].conditions.all[0].operator: unknown variant `greater`"

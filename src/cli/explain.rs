@@ -9,6 +9,7 @@ use clap::Args;
 use color_eyre::eyre::eyre;
 use workbench::explain::{self, Line};
 use workbench::session::Session;
+use workbench::why_not;
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
@@ -20,6 +21,10 @@ pub struct ExplainArgs {
     /// Rules file; overrides the scenario's `rules:` and `RULES_PATH`.
     #[arg(long)]
     rules: Option<PathBuf>,
+    /// Instead of the full history: what this template's (or rule's) rules said at each of
+    /// the user's events, and why it did not send.
+    #[arg(long, value_name = "TEMPLATE")]
+    why_not: Option<String>,
 }
 
 pub fn explain(args: &ExplainArgs) -> color_eyre::Result<ExitCode> {
@@ -31,6 +36,13 @@ pub fn explain(args: &ExplainArgs) -> color_eyre::Result<ExitCode> {
             args.scenario.display()
         ));
     };
+    if let Some(wanted) = &args.why_not {
+        let w = why_not::why_not(&mut session, &args.user, wanted)?;
+        let mut lines = vec![w.summary()];
+        lines.extend(w.lines(&session));
+        print!("{}", explain::plain(&lines));
+        return Ok(ExitCode::SUCCESS);
+    }
     print!("{}", text(&mut session, &args.user, &rows)?);
     Ok(ExitCode::SUCCESS)
 }
@@ -84,6 +96,13 @@ fn text(session: &mut Session, user: &str, rows: &[u32]) -> color_eyre::Result<S
         if !when.is_empty() {
             out.push_str("  time\n");
             out.push_str(&indent(&when));
+        }
+        let file = session.scenario.path.display().to_string();
+        let step = session.scenario.step(r.step as usize);
+        let expect = explain::expectations(&file, &r, step, true);
+        if !expect.is_empty() {
+            out.push_str("  expect\n");
+            out.push_str(&indent(&expect));
         }
         out.push_str("  rule match\n");
         out.push_str(&rule_match);

@@ -45,12 +45,18 @@ type Decided = Result<Vec<EventResult>, RunError>;
 
 /// A shard: decide each job in a scratch database of its own, answer each batch in order.
 /// After the last batch, one more (empty) answer says the database committed.
-fn shard(rules: &RuleSet, cache_mib: u32, jobs: &Receiver<Vec<Job>>, out: &SyncSender<Decided>) {
+/// Its database is handed back when all went well (the workbench re-explains events from it).
+fn shard(
+    rules: &RuleSet,
+    cache_mib: u32,
+    jobs: &Receiver<Vec<Job>>,
+    out: &SyncSender<Decided>,
+) -> Option<SqliteStore> {
     let store = match SqliteStore::open_scratch(cache_mib) {
         Ok(s) => s.batched(SCRATCH_BATCH),
         Err(e) => {
             let _ = out.send(Err(PipelineError::from(e).into()));
-            return;
+            return None;
         }
     };
     let mut pipeline = Pipeline::new(store, Discard);
@@ -69,10 +75,13 @@ fn shard(rules: &RuleSet, cache_mib: u32, jobs: &Receiver<Vec<Job>>, out: &SyncS
             .collect();
         let failed = decided.is_err();
         if out.send(decided).is_err() || failed {
-            return;
+            return None;
         }
     }
-    let _ = out.send(pipeline.finish().map(|()| Vec::new()).map_err(Into::into));
+    let finished = pipeline.finish();
+    let ok = finished.is_ok();
+    let _ = out.send(finished.map(|()| Vec::new()).map_err(Into::into));
+    ok.then_some(pipeline.store)
 }
 
 /// The merge's state: the simulated clock, every shard's held sends, the event ids.
@@ -159,19 +168,35 @@ pub fn run_sharded<P: Provider + ?Sized, O: ResultSink>(
     shards: usize,
     cache_mib: u32,
     provider: &mut P,
-    mut progress: impl FnMut(usize),
+    progress: impl FnMut(usize),
     out: &mut O,
 ) -> Result<usize, RunError> {
+    run_sharded_keep(scenario, rules, shards, cache_mib, provider, progress, out).map(|r| r.0)
+}
+
+/// [`run_sharded`], keeping each shard's scratch database: the one holding user `u` is
+/// `stores[shard_of(u, stores.len())]`, and it knows each of their events by the id a
+/// one-shard run gives it.
+pub fn run_sharded_keep<P: Provider + ?Sized, O: ResultSink>(
+    scenario: &Scenario,
+    rules: &RuleSet,
+    shards: usize,
+    cache_mib: u32,
+    provider: &mut P,
+    mut progress: impl FnMut(usize),
+    out: &mut O,
+) -> Result<(usize, Vec<SqliteStore>), RunError> {
     let shards = shards.clamp(1, 64);
     let per_shard = cache_mib / u32::try_from(shards).unwrap_or(1);
-    let count = std::thread::scope(|scope| -> Result<usize, RunError> {
+    let (count, stores) = std::thread::scope(|scope| -> Result<_, RunError> {
         let mut steps = scenario.steps()?;
         let mut jobs = Vec::with_capacity(shards);
         let mut answers = Vec::with_capacity(shards);
+        let mut workers = Vec::with_capacity(shards);
         for _ in 0..shards {
             let (job_tx, job_rx) = sync_channel::<Vec<Job>>(DEPTH + 1);
             let (out_tx, out_rx) = sync_channel::<Decided>(DEPTH + 1);
-            scope.spawn(move || shard(rules, per_shard, &job_rx, &out_tx));
+            workers.push(scope.spawn(move || shard(rules, per_shard, &job_rx, &out_tx)));
             jobs.push(job_tx);
             answers.push(out_rx);
         }
@@ -245,10 +270,14 @@ pub fn run_sharded<P: Provider + ?Sized, O: ResultSink>(
         }
         merge.advance(DateTime::<Utc>::MAX_UTC, count)?;
         merge.provider.flush().map_err(PipelineError::Deliver)?;
-        Ok(count)
+        let stores = workers
+            .into_iter()
+            .map(|w| w.join().ok().flatten().ok_or_else(gone))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((count, stores))
     })?;
     if count == 0 && scenario.is_streamed() {
         return Err(scenario.empty_error().into());
     }
-    Ok(count)
+    Ok((count, stores))
 }

@@ -1,15 +1,26 @@
-//! The workbench's state: the last good run, what is selected and shown, and reload status.
+//! The workbench's state: the last good run, what is selected and shown, the mode, and
+//! reload status. Loading a run is in `app/load`, the selected event's explanation in
+//! `app/detail`.
+
+mod detail;
+mod load;
 
 use std::cell::Cell;
+use std::path::PathBuf;
 
+use ratatui::layout::Rect;
 use ratatui::text::Line;
 
-use super::content;
-use super::explained;
+use super::columns::Widths;
 use super::messages::Messages;
+use super::scroll::Scroll;
 use super::theme::Theme;
 use crate::engine::{Outcome, Verdict};
 use crate::session::Session;
+use crate::why_not::WhyNot;
+
+pub use detail::Detail;
+pub use load::LoadError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -44,13 +55,55 @@ impl Pane {
     }
 }
 
+/// What a one-line prompt asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    FindUser,
+    /// A template or rule, for why-not.
+    WhyNot,
+    /// The file to pin the followed user to.
+    Pin,
+}
+
+impl Ask {
+    pub fn label(self) -> &'static str {
+        match self {
+            Ask::FindUser => "find user",
+            Ask::WhyNot => "why not (template or rule)",
+            Ask::Pin => "pin to",
+        }
+    }
+}
+
+/// What the full-screen view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zoom {
+    /// The selected event: expectations, the full trace, reason, message and raw event.
+    Event,
+    /// One pane, full screen.
+    Pane(Pane),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     Normal,
     Help,
-    FindUser {
+    Prompt {
+        ask: Ask,
         input: String,
         error: Option<String>,
+    },
+    Zoom {
+        zoom: Zoom,
+        scroll: Scroll,
+    },
+    WhyNot {
+        answer: Box<WhyNot>,
+        cursor: usize,
+    },
+    /// The last load error in full, over the last good results.
+    LoadError {
+        scroll: Scroll,
     },
 }
 
@@ -96,12 +149,12 @@ pub struct ReloadReport {
     pub changed: usize,
 }
 
-/// The explanation panes' content for the selected row.
-#[derive(Debug, Default)]
-pub struct Detail {
-    pub row: Option<u32>,
-    pub rule_match: Vec<Line<'static>>,
-    pub suppression: Vec<Line<'static>>,
+/// Where each pane was drawn last, for the mouse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Areas {
+    pub panes: [Rect; 5],
+    /// The Events pane's first data row on screen and the row it shows there.
+    pub events_top: u16,
 }
 
 pub struct App {
@@ -116,26 +169,35 @@ pub struct App {
     pub follow: Option<Box<str>>,
     pub filter: Filter,
     pub focus: Pane,
+    /// The pane the compact layout shows under the events (the last one focused).
+    pub tab: Pane,
     pub mode: Mode,
     /// Δ: rows whose decision changed at the last reload, or since the baseline when set.
     pub changed: Vec<bool>,
     /// Decisions taken as the baseline with `b`.
     pub baseline: Option<Vec<Verdict>>,
     pub last_reload: Option<ReloadReport>,
-    /// The current load error (`file:line:column: ...`), cleared by the next good load.
-    pub error: Option<String>,
+    /// The current load error, cleared by the next good load.
+    pub error: Option<LoadError>,
     /// A reload in progress: events done of total.
     pub progress: Option<(usize, usize)>,
-    /// Scroll offset of each pane but Events (whose offset follows the cursor).
-    pub scroll: [u16; 5],
+    /// Scroll offsets of each pane (the Events pane's vertical one follows the cursor).
+    pub scroll: [Scroll; 5],
     pub detail: Detail,
     /// `messages.txt` at each step of the run.
     pub messages: Messages,
+    /// The widest user, type and rule of the run.
+    pub widths: Widths,
+    /// The first failed expectation: `file:line`.
+    pub first_failure: Option<String>,
+    /// A one-line note of what the last action did (pinned, edited), or why it failed.
+    pub status: Option<Line<'static>>,
     pub theme: Theme,
     pub quit: bool,
     /// First row shown in the Events pane and its height at the last render.
     pub events_offset: Cell<usize>,
     pub events_height: Cell<usize>,
+    pub areas: Cell<Areas>,
 }
 
 impl App {
@@ -149,19 +211,24 @@ impl App {
             follow: None,
             filter: Filter::All,
             focus: Pane::Events,
+            tab: Pane::RuleMatch,
             mode: Mode::Normal,
             changed: Vec::new(),
             baseline: None,
             last_reload: None,
             error: None,
             progress: None,
-            scroll: [0; 5],
+            scroll: Default::default(),
             detail: Detail::default(),
             messages: Messages::default(),
+            widths: Widths::default(),
+            first_failure: None,
+            status: None,
             theme,
             quit: false,
             events_offset: Cell::new(0),
             events_height: Cell::new(20),
+            areas: Cell::new(Areas::default()),
         }
     }
 
@@ -174,135 +241,35 @@ impl App {
         self.changed.get(row as usize).copied().unwrap_or(false)
     }
 
-    /// Swap in a new run: mark Δ against the previous one, keep the cursor on the same event.
-    pub fn install(&mut self, session: Session, at: String, millis: u128) {
-        let keep = self.selected();
-        let changed: Vec<bool> = match (&self.baseline, &self.session) {
-            (Some(base), _) => session
-                .rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| base.get(i).is_none_or(|b| !b.same_decision(&r.verdict)))
-                .collect(),
-            (None, Some(old)) => session
-                .rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    old.rows
-                        .get(i)
-                        .is_none_or(|o| !o.verdict.same_decision(&r.verdict))
-                })
-                .collect(),
-            (None, None) => vec![false; session.rows.len()],
-        };
-        let count = changed.iter().filter(|c| **c).count();
-        self.changed = changed;
-        self.rules_label = session.rules_path.display().to_string();
-        self.messages = Messages::new(&session.rows);
-        self.session = Some(session);
-        self.detail = Detail::default();
-        self.error = None;
-        self.progress = None;
-        self.last_reload = Some(ReloadReport {
-            at,
-            millis,
-            changed: count,
-        });
-        self.rebuild_view(keep);
+    /// The user why-not and pin act on: the followed one, else the selected row's.
+    pub fn user(&self) -> Option<String> {
+        if let Some(u) = &self.follow {
+            return Some(u.to_string());
+        }
+        let s = self.session.as_ref()?;
+        Some(s.rows[self.selected()? as usize].user_id.to_string())
     }
 
-    /// `b`: the current decisions become the baseline; from now on Δ compares with them.
-    pub fn take_baseline(&mut self) {
-        let Some(s) = &self.session else { return };
-        self.baseline = Some(s.rows.iter().map(|r| r.verdict.clone()).collect());
-        self.changed = vec![false; s.rows.len()];
-        self.detail = Detail::default();
-        let keep = self.selected();
-        self.rebuild_view(keep);
-    }
-
-    /// Decisions that differ from the baseline, when one is set.
-    pub fn baseline_changes(&self) -> Option<usize> {
-        self.baseline.as_ref()?;
-        Some(self.changed.iter().filter(|c| **c).count())
-    }
-
-    /// Apply the outcome of a (re)load: a good run is swapped in; an error is shown while the
-    /// last good results stay.
-    pub fn loaded(
-        &mut self,
-        result: Result<Session, crate::session::SessionError>,
-        at: String,
-        millis: u128,
-    ) {
-        match result {
-            Ok(session) => self.install(session, at, millis),
-            Err(e) => {
-                self.error = Some(e.to_string());
-                self.progress = None;
-            }
+    /// Focus `pane`; the compact layout shows it under the events.
+    pub fn focus_on(&mut self, pane: Pane) {
+        self.focus = pane;
+        if pane != Pane::Events {
+            self.tab = pane;
         }
     }
 
-    /// Recompute `view` from follow and filter, keeping `keep` selected when it is listed.
-    pub fn rebuild_view(&mut self, keep: Option<u32>) {
-        let Some(s) = &self.session else {
-            self.view.clear();
-            return;
-        };
-        let base: Box<dyn Iterator<Item = u32>> = match &self.follow {
-            Some(u) => Box::new(s.by_user.get(u).into_iter().flatten().copied()),
-            None => Box::new(0..u32::try_from(s.rows.len()).unwrap_or(u32::MAX)),
-        };
-        let filter = self.filter;
-        let changed = &self.changed;
-        self.view = base
-            .filter(|&i| {
-                let r = &s.rows[i as usize];
-                match filter {
-                    Filter::All => true,
-                    Filter::Outcome(o) => r.verdict.outcome == o,
-                    Filter::Failed => r.passed() == Some(false),
-                    Filter::Changed => changed.get(i as usize).copied().unwrap_or(false),
-                }
-            })
-            .collect();
-        self.cursor = match keep {
-            Some(k) => match self.view.binary_search(&k) {
-                Ok(i) => i,
-                Err(i) => i.min(self.view.len().saturating_sub(1)),
-            },
-            None => 0,
-        };
-        self.refresh_detail();
-    }
-
-    /// Rebuild the explanation panes for the selected row (re-decided from the scratch DB).
-    pub fn refresh_detail(&mut self) {
-        let row = self.selected();
-        if row == self.detail.row && row.is_some() {
-            return;
+    /// Where `e` opens the editor: the winning rule's line, else the event's in its scenario.
+    pub fn edit_target(&self) -> Option<(PathBuf, usize)> {
+        let s = self.session.as_ref()?;
+        let r = &s.rows[self.selected()? as usize];
+        let rule = r
+            .verdict
+            .matched_rule
+            .as_deref()
+            .and_then(|name| s.rules.rules.iter().find(|x| &*x.name == name));
+        match rule.and_then(|x| x.pos) {
+            Some(p) => Some((s.rules_path.clone(), p.line)),
+            None => Some((s.scenario.path.clone(), r.line as usize)),
         }
-        self.scroll[Pane::RuleMatch.index()] = 0;
-        self.scroll[Pane::Suppression.index()] = 0;
-        let theme = self.theme;
-        let before = row.and_then(|r| self.baseline.as_ref()?.get(r as usize).cloned());
-        self.detail = match (row, self.session.as_mut()) {
-            (Some(row), Some(s)) => match explained::explain(s, row, before.as_ref()) {
-                Ok(Some(e)) => Detail {
-                    row: Some(row),
-                    rule_match: content::lines(theme, e.rule_match),
-                    suppression: content::lines(theme, e.suppression),
-                },
-                Ok(None) => Detail::default(),
-                Err(e) => Detail {
-                    row: Some(row),
-                    rule_match: vec![Line::styled(format!("cannot explain: {e}"), theme.error())],
-                    suppression: Vec::new(),
-                },
-            },
-            _ => Detail::default(),
-        };
     }
 }

@@ -1,12 +1,16 @@
 //! The key table: every key, the `Action` it maps to and its help text, in one place. The help
 //! bar and the help overlay are drawn from it.
 
+use std::fmt::Write as _;
+
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Down,
     Up,
+    Left,
+    Right,
     PageDown,
     PageUp,
     First,
@@ -18,6 +22,11 @@ pub enum Action {
     PrevMark,
     FocusNext,
     FocusPrev,
+    Open,
+    Edit,
+    WhyNot,
+    Pin,
+    ShowError,
     Rerun,
     Baseline,
     Help,
@@ -52,7 +61,7 @@ const fn bind(
     }
 }
 
-use KeyCode::{BackTab, Char, Down, End, Home, PageDown, PageUp, Tab, Up};
+use KeyCode::{BackTab, Char, Down, End, Enter, Home, Left, PageDown, PageUp, Right, Tab, Up};
 
 pub const KEYS: &[Binding] = &[
     bind(
@@ -69,34 +78,54 @@ pub const KEYS: &[Binding] = &[
         None,
         Action::Up,
     ),
+    bind(
+        &[Char('h'), Left],
+        "h ←",
+        "scroll left (Events, messages.txt, Audit)",
+        None,
+        Action::Left,
+    ),
+    bind(
+        &[Char('l'), Right],
+        "l →",
+        "scroll right (Events, messages.txt, Audit)",
+        None,
+        Action::Right,
+    ),
     bind(&[PageDown], "PgDn", "a page down", None, Action::PageDown),
     bind(&[PageUp], "PgUp", "a page up", None, Action::PageUp),
     bind(
         &[Char('g'), Home],
         "g Home",
-        "first event",
-        Some("g/G first/last"),
+        "first event (or top of the focused pane)",
+        None,
         Action::First,
     ),
-    bind(&[Char('G'), End], "G End", "last event", None, Action::Last),
+    bind(
+        &[Char('G'), End],
+        "G End",
+        "last event (or bottom of the focused pane)",
+        None,
+        Action::Last,
+    ),
     bind(
         &[Char('u')],
         "u",
         "follow the selected user (again: all users)",
-        Some("u follow user"),
+        Some("u follow"),
         Action::FollowUser,
     ),
     bind(
         &[Char('/')],
         "/",
-        "jump to a user id",
-        Some("/ find user"),
+        "jump to a user id (exact, or the first id starting with what you typed)",
+        Some("/ find"),
         Action::FindUser,
     ),
     bind(
         &[Char('f')],
         "f",
-        "cycle the outcome filter",
+        "cycle the outcome filter: all, allow, suppress, alert, none, failed ✗, changed Δ",
         Some("f filter"),
         Action::CycleFilter,
     ),
@@ -117,7 +146,7 @@ pub const KEYS: &[Binding] = &[
     bind(
         &[Tab],
         "Tab",
-        "focus the next pane",
+        "focus the next pane (below 100×28 columns and rows: show it under the events)",
         Some("Tab focus"),
         Action::FocusNext,
     ),
@@ -129,16 +158,51 @@ pub const KEYS: &[Binding] = &[
         Action::FocusPrev,
     ),
     bind(
+        &[Enter],
+        "Enter",
+        "open the selected event in full (or the focused pane full screen); Esc closes",
+        Some("Enter detail"),
+        Action::Open,
+    ),
+    bind(
+        &[Char('e')],
+        "e",
+        "edit in $VISUAL or $EDITOR (else vi) at the winning rule's line, or without a winner at the event's line in the scenario; reloads when the editor exits",
+        Some("e edit"),
+        Action::Edit,
+    ),
+    bind(
+        &[Char('w')],
+        "w",
+        "why not: for the followed (or selected) user, what a template's or rule's rules said at each of their events",
+        Some("w why-not"),
+        Action::WhyNot,
+    ),
+    bind(
+        &[Char('p')],
+        "p",
+        "pin the followed (or selected) user's events, their current decisions as `expect`, to a new scenario file",
+        Some("p pin"),
+        Action::Pin,
+    ),
+    bind(
+        &[Char('!')],
+        "!",
+        "show the last reload error in full",
+        None,
+        Action::ShowError,
+    ),
+    bind(
         &[Char('r')],
         "r",
         "re-run the scenario",
-        Some("r re-run"),
+        None,
         Action::Rerun,
     ),
     bind(
         &[Char('b')],
         "b",
-        "take the current results as the baseline (Δ then compares with it)",
+        "take the current results as the baseline: from then on Δ, the header and Rule match compare with it",
         Some("b baseline"),
         Action::Baseline,
     ),
@@ -160,6 +224,21 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
     KEYS.iter()
         .find(|b| b.ctrl == ctrl && b.keys.contains(&key.code))
         .map(|b| b.action)
+}
+
+/// The key table as the README's Markdown table (a test keeps the README in step).
+pub fn markdown() -> String {
+    let mut out = String::from("| key | action |\n|---|---|\n");
+    for b in KEYS {
+        let keys: Vec<String> = b.label.split(' ').map(|k| format!("`{k}`")).collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} |",
+            keys.join(" "),
+            b.help.replace('|', "\\|")
+        );
+    }
+    out
 }
 
 #[cfg(test)]

@@ -12,11 +12,16 @@ use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{
-    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseEventKind,
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind,
 };
 use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::text::Line;
 
 use super::app::App;
+use super::editor;
 use super::theme::Theme;
 use super::ui;
 use super::update::{self, Command};
@@ -89,11 +94,16 @@ fn event_loop(
             match event::read()? {
                 Event::Key(k) if k.kind != KeyEventKind::Release => match update::key(app, k) {
                     Some(Command::Rerun) => worker.start(opts, tx.clone(), app),
+                    Some(Command::Edit { file, line }) => {
+                        edit(terminal, app, &file, line)?;
+                        worker.start(opts, tx.clone(), app);
+                    }
                     None => {}
                 },
                 Event::Mouse(m) => match m.kind {
                     MouseEventKind::ScrollDown => update::wheel(app, true),
                     MouseEventKind::ScrollUp => update::wheel(app, false),
+                    MouseEventKind::Down(MouseButton::Left) => update::click(app, m.column, m.row),
                     _ => {}
                 },
                 _ => {}
@@ -119,6 +129,36 @@ fn event_loop(
             }
         }
     }
+    Ok(())
+}
+
+/// `e`: leave the screen to the editor, come back when it exits (the caller reloads).
+fn edit(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    file: &Path,
+    line: usize,
+) -> color_eyre::Result<()> {
+    let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen);
+    let _ = disable_raw_mode();
+    let result = editor::open(&editor::from_env(), file, line);
+    enable_raw_mode()?;
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        Clear(ClearType::All),
+        EnableMouseCapture
+    )?;
+    // A fresh terminal redraws everything; `Terminal::clear` would ask the terminal where its
+    // cursor is, and not every terminal answers.
+    *terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(stdout()))?;
+    app.status = Some(match result {
+        Ok(()) => Line::styled(
+            format!("edited {}:{line}; reloading", file.display()),
+            app.theme.dim(),
+        ),
+        Err(e) => Line::styled(e.to_string(), app.theme.error()),
+    });
     Ok(())
 }
 

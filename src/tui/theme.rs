@@ -38,6 +38,16 @@ impl Theme {
         })
     }
 
+    /// Each outcome's symbol, so outcomes read without colour (and to colour-blind eyes).
+    pub fn symbol(self, o: Outcome) -> &'static str {
+        match o {
+            Outcome::Allow => "●",
+            Outcome::Suppress => "⊘",
+            Outcome::Alert => "▲",
+            Outcome::None => "·",
+        }
+    }
+
     pub fn pass(self) -> Style {
         self.fg(Color::Green)
     }
@@ -62,30 +72,44 @@ impl Theme {
         Style::new().add_modifier(Modifier::BOLD)
     }
 
+    /// Keys and the workbench's own chrome: blue, never an outcome's or Δ's colour.
     pub fn key(self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        self.fg(Color::LightBlue).add_modifier(Modifier::BOLD)
     }
 
     pub fn winner(self) -> Style {
         self.fg(Color::Green).add_modifier(Modifier::BOLD)
     }
 
+    /// A rule that matched but lost: grey and italic, apart from every outcome's colour.
     pub fn shadowed(self) -> Style {
-        self.fg(Color::Yellow)
+        self.fg(Color::Gray).add_modifier(Modifier::ITALIC)
     }
 
     pub fn error(self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
 
-    /// The cursor row and the highlighted line: reversed, so it shows without colour too.
+    /// A highlighted line or heading: reversed, so it shows without colour too.
     pub fn selected(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }
 
+    /// The cursor row: a dark background under the row's own colours (the outcome stays
+    /// readable); reversed without colour.
+    pub fn selected_row(self) -> Style {
+        if self.color {
+            Style::new()
+                .bg(Color::Indexed(237))
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::REVERSED)
+        }
+    }
+
     pub fn focused_border(self) -> Style {
         if self.color {
-            Style::new().fg(Color::Cyan)
+            Style::new().fg(Color::LightBlue)
         } else {
             Style::new().add_modifier(Modifier::BOLD)
         }
@@ -101,7 +125,7 @@ impl Theme {
             explain::Style::Winner => self.winner(),
             explain::Style::Shadowed => self.shadowed(),
             explain::Style::Changed => self.changed(),
-            explain::Style::Selected => self.selected(),
+            explain::Style::Selected => self.selected_row(),
             explain::Style::Outcome(o) => self.outcome(o),
         }
     }

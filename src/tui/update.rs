@@ -1,19 +1,36 @@
 //! State transitions: a key or an `Action` changes the `App`; some ask the runtime for work.
 
+use std::path::PathBuf;
+
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Position;
+use ratatui::text::Line;
 
-use super::app::{App, Mode, Pane};
+use super::app::{App, Ask, Filter, Mode, Pane, Zoom};
 use super::keys::{Action, action_for};
+use super::scroll::Scroll;
+use crate::pin;
+use crate::why_not;
 
-/// Work the runtime does for the state (off the UI thread).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Work the runtime does for the state (off the UI thread, or with the terminal suspended).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Rerun,
+    /// Run `$EDITOR` on `file` at `line`, then reload.
+    Edit {
+        file: PathBuf,
+        line: usize,
+    },
 }
+
+/// Sideways steps are this many columns.
+const SIDEWAYS: i64 = 8;
 
 /// Handle a key press in the current mode.
 pub fn key(app: &mut App, key: KeyEvent) -> Option<Command> {
+    let page = i64::try_from(app.events_height.get().max(1)).unwrap_or(i64::MAX);
     match &mut app.mode {
+        Mode::Normal => return action_for(key).and_then(|a| update(app, a)),
         Mode::Help => {
             if matches!(
                 key.code,
@@ -21,48 +38,179 @@ pub fn key(app: &mut App, key: KeyEvent) -> Option<Command> {
             ) {
                 app.mode = Mode::Normal;
             }
-            None
         }
-        Mode::FindUser { input, error } => {
-            match key.code {
-                KeyCode::Esc => app.mode = Mode::Normal,
-                KeyCode::Backspace => {
-                    input.pop();
-                    *error = None;
-                }
-                KeyCode::Char(c) => {
-                    input.push(c);
-                    *error = None;
-                }
-                KeyCode::Enter => {
-                    let wanted = input.clone();
-                    match find_user(app, &wanted) {
-                        Ok(()) => app.mode = Mode::Normal,
-                        Err(e) => {
-                            if let Mode::FindUser { error, .. } = &mut app.mode {
-                                *error = Some(e);
-                            }
-                        }
-                    }
-                }
-                _ => {}
+        Mode::Prompt { ask, input, error } => match key.code {
+            KeyCode::Esc => app.mode = Mode::Normal,
+            KeyCode::Backspace => {
+                input.pop();
+                *error = None;
             }
-            None
+            KeyCode::Char(c) => {
+                input.push(c);
+                *error = None;
+            }
+            KeyCode::Enter => {
+                let (ask, wanted) = (*ask, input.trim().to_string());
+                if let Err(e) = submit(app, ask, &wanted)
+                    && let Mode::Prompt { error, .. } = &mut app.mode
+                {
+                    *error = Some(e);
+                }
+            }
+            _ => {}
+        },
+        Mode::Zoom {
+            zoom: Zoom::Pane(p),
+            ..
+        } => {
+            let p = *p;
+            match key.code {
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => app.mode = Mode::Normal,
+                code if scrolls_up(p) => {
+                    // Scrolled up from the latest entry: keys read the other way.
+                    let flipped = match code {
+                        KeyCode::Down | KeyCode::Char('j') => KeyCode::Up,
+                        KeyCode::Up | KeyCode::Char('k') => KeyCode::Down,
+                        KeyCode::PageDown => KeyCode::PageUp,
+                        KeyCode::PageUp => KeyCode::PageDown,
+                        KeyCode::Home | KeyCode::Char('g') => KeyCode::End,
+                        KeyCode::End | KeyCode::Char('G') => KeyCode::Home,
+                        other => other,
+                    };
+                    scroll_by_key(&mut app.scroll[p.index()], flipped, page);
+                }
+                code => scroll_by_key(&mut app.scroll[p.index()], code, page),
+            }
         }
-        Mode::Normal => action_for(key).and_then(|a| update(app, a)),
+        Mode::Zoom { scroll, .. } | Mode::LoadError { scroll } => match key.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => app.mode = Mode::Normal,
+            code => scroll_by_key(scroll, code, page),
+        },
+        Mode::WhyNot { answer, cursor } => match key.code {
+            KeyCode::Esc | KeyCode::Char('q') => app.mode = Mode::Normal,
+            KeyCode::Enter => {
+                let row = answer.rows.get(*cursor).map(|r| r.0);
+                app.mode = Mode::Normal;
+                if let Some(row) = row {
+                    select_row(app, row);
+                }
+            }
+            code => {
+                let last = answer.rows.len().saturating_sub(1);
+                let to = |c: usize| c.min(last);
+                *cursor = match code {
+                    KeyCode::Down | KeyCode::Char('j') => to(*cursor + 1),
+                    KeyCode::Up | KeyCode::Char('k') => cursor.saturating_sub(1),
+                    KeyCode::PageDown => to(*cursor + usize::try_from(page).unwrap_or(1)),
+                    KeyCode::PageUp => cursor.saturating_sub(usize::try_from(page).unwrap_or(1)),
+                    KeyCode::Home | KeyCode::Char('g') => 0,
+                    KeyCode::End | KeyCode::Char('G') => last,
+                    KeyCode::Char('n') => next_miss(answer, *cursor).unwrap_or(*cursor),
+                    _ => *cursor,
+                };
+            }
+        },
+    }
+    None
+}
+
+fn next_miss(w: &why_not::WhyNot, from: usize) -> Option<usize> {
+    use crate::explain::why_not::Answer;
+    (from + 1..w.rows.len()).find(|&i| {
+        matches!(
+            w.rows[i].1,
+            Answer::Stopped | Answer::Shadowed | Answer::ConditionFailed
+        )
+    })
+}
+
+/// The audit and messages.txt show their latest entries at the bottom and scroll up.
+fn scrolls_up(p: Pane) -> bool {
+    matches!(p, Pane::Audit | Pane::Messages)
+}
+
+fn scroll_by_key(scroll: &mut Scroll, code: KeyCode, page: i64) {
+    match code {
+        KeyCode::Down | KeyCode::Char('j') => scroll.by(1),
+        KeyCode::Up | KeyCode::Char('k') => scroll.by(-1),
+        KeyCode::PageDown => scroll.by(page),
+        KeyCode::PageUp => scroll.by(-page),
+        KeyCode::Home | KeyCode::Char('g') => scroll.top(),
+        KeyCode::End | KeyCode::Char('G') => scroll.bottom(),
+        KeyCode::Left | KeyCode::Char('h') => scroll.sideways(-SIDEWAYS),
+        KeyCode::Right | KeyCode::Char('l') => scroll.sideways(SIDEWAYS),
+        _ => {}
     }
 }
 
-/// Apply one action.
+/// A prompt's answer: find a user, ask why-not, or pin.
+fn submit(app: &mut App, ask: Ask, wanted: &str) -> Result<(), String> {
+    match ask {
+        Ask::FindUser => {
+            find_user(app, wanted)?;
+            app.mode = Mode::Normal;
+        }
+        Ask::WhyNot => {
+            let user = app.user().ok_or("no event selected")?;
+            let s = app.session.as_mut().ok_or("nothing loaded")?;
+            let answer = why_not::why_not(s, &user, wanted).map_err(|e| e.to_string())?;
+            let cursor = answer
+                .first_miss()
+                .and_then(|row| answer.rows.iter().position(|r| r.0 == row))
+                .unwrap_or(0);
+            app.mode = Mode::WhyNot {
+                answer: Box::new(answer),
+                cursor,
+            };
+        }
+        Ask::Pin => {
+            if wanted.is_empty() {
+                return Err("name the file".into());
+            }
+            let user = app.user().ok_or("no event selected")?;
+            let s = app.session.as_ref().ok_or("nothing loaded")?;
+            let path = PathBuf::from(wanted);
+            let n = pin::pin(s, &user, &path).map_err(|e| e.to_string())?;
+            app.status = Some(Line::styled(
+                format!(
+                    "pinned {n} event{} of {user} to {wanted}: `workbench run {wanted}` checks them",
+                    if n == 1 { "" } else { "s" }
+                ),
+                app.theme.pass(),
+            ));
+            app.mode = Mode::Normal;
+        }
+    }
+    Ok(())
+}
+
+/// Apply one action in normal mode.
 pub fn update(app: &mut App, action: Action) -> Option<Command> {
-    let page = app.events_height.get().max(1);
+    let page = i64::try_from(app.events_height.get().max(1)).unwrap_or(i64::MAX);
+    let focus = app.focus;
     match action {
         Action::Down => step(app, 1),
         Action::Up => step(app, -1),
-        Action::PageDown => step(app, i64::try_from(page).unwrap_or(i64::MAX)),
-        Action::PageUp => step(app, -i64::try_from(page).unwrap_or(i64::MAX)),
-        Action::First => move_to(app, 0),
-        Action::Last => move_to(app, app.view.len().saturating_sub(1)),
+        Action::PageDown => step(app, page),
+        Action::PageUp => step(app, -page),
+        Action::Left | Action::Right
+            if matches!(focus, Pane::Events | Pane::Messages | Pane::Audit) =>
+        {
+            let by = if action == Action::Left {
+                -SIDEWAYS
+            } else {
+                SIDEWAYS
+            };
+            app.scroll[focus.index()].sideways(by);
+        }
+        Action::Left | Action::Right => {}
+        Action::First if focus == Pane::Events => move_to(app, 0),
+        // Panes scrolled up from their latest entry: their top is the furthest scroll.
+        Action::First if scrolls_up(focus) => app.scroll[focus.index()].bottom(),
+        Action::First => app.scroll[focus.index()].top(),
+        Action::Last if focus == Pane::Events => move_to(app, app.view.len().saturating_sub(1)),
+        Action::Last if scrolls_up(focus) => app.scroll[focus.index()].top(),
+        Action::Last => app.scroll[focus.index()].bottom(),
         Action::FollowUser => {
             let keep = app.selected();
             app.follow = match (&app.follow, keep, &app.session) {
@@ -72,12 +220,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Command> {
             };
             app.rebuild_view(keep);
         }
-        Action::FindUser => {
-            app.mode = Mode::FindUser {
-                input: String::new(),
-                error: None,
-            }
-        }
+        Action::FindUser => prompt(app, Ask::FindUser, String::new()),
         Action::CycleFilter => {
             app.filter = app.filter.next();
             let keep = app.selected();
@@ -85,9 +228,45 @@ pub fn update(app: &mut App, action: Action) -> Option<Command> {
         }
         Action::NextMark => jump_mark(app, true),
         Action::PrevMark => jump_mark(app, false),
-        Action::FocusNext => app.focus = Pane::ALL[(app.focus.index() + 1) % Pane::ALL.len()],
+        Action::FocusNext => app.focus_on(Pane::ALL[(focus.index() + 1) % Pane::ALL.len()]),
         Action::FocusPrev => {
-            app.focus = Pane::ALL[(app.focus.index() + Pane::ALL.len() - 1) % Pane::ALL.len()];
+            app.focus_on(Pane::ALL[(focus.index() + Pane::ALL.len() - 1) % Pane::ALL.len()]);
+        }
+        Action::Open => {
+            let zoom = if focus == Pane::Events {
+                app.open_event();
+                Zoom::Event
+            } else {
+                Zoom::Pane(focus)
+            };
+            if app.selected().is_some() {
+                app.mode = Mode::Zoom {
+                    zoom,
+                    scroll: Scroll::default(),
+                };
+            }
+        }
+        Action::Edit => {
+            let (file, line) = app.edit_target()?;
+            return Some(Command::Edit { file, line });
+        }
+        Action::WhyNot => {
+            if app.user().is_some() {
+                prompt(app, Ask::WhyNot, String::new());
+            }
+        }
+        Action::Pin => {
+            if let Some(user) = app.user() {
+                let path = pin::default_path(&user).display().to_string();
+                prompt(app, Ask::Pin, path);
+            }
+        }
+        Action::ShowError => {
+            if app.error.is_some() {
+                app.mode = Mode::LoadError {
+                    scroll: Scroll::default(),
+                };
+            }
         }
         Action::Rerun => return Some(Command::Rerun),
         Action::Baseline => app.take_baseline(),
@@ -97,17 +276,52 @@ pub fn update(app: &mut App, action: Action) -> Option<Command> {
     None
 }
 
+fn prompt(app: &mut App, ask: Ask, input: String) {
+    app.mode = Mode::Prompt {
+        ask,
+        input,
+        error: None,
+    };
+}
+
 /// Mouse wheel: scroll whatever has focus.
 pub fn wheel(app: &mut App, down: bool) {
-    let _ = update(app, if down { Action::Down } else { Action::Up });
+    if let Mode::Zoom { scroll, .. } | Mode::LoadError { scroll } = &mut app.mode {
+        scroll.by(if down { 3 } else { -3 });
+        return;
+    }
+    if app.mode == Mode::Normal {
+        let _ = update(app, if down { Action::Down } else { Action::Up });
+    }
+}
+
+/// A left click: focus the pane under it; on an Events row, select that row.
+pub fn click(app: &mut App, column: u16, row: u16) {
+    if app.mode != Mode::Normal {
+        return;
+    }
+    let areas = app.areas.get();
+    let at = Position::new(column, row);
+    let Some(pane) = Pane::ALL
+        .into_iter()
+        .find(|p| areas.panes[p.index()].contains(at))
+    else {
+        return;
+    };
+    app.focus_on(pane);
+    if pane == Pane::Events && row >= areas.events_top {
+        let pos = app.events_offset.get() + usize::from(row - areas.events_top);
+        if pos < app.view.len() {
+            move_to(app, pos);
+        }
+    }
 }
 
 /// Move the cursor by `delta` rows, or scroll the focused pane.
 fn step(app: &mut App, delta: i64) {
     if app.focus != Pane::Events {
-        let s = &mut app.scroll[app.focus.index()];
-        let moved = i64::from(*s) + delta.signum() * delta.abs().min(10);
-        *s = u16::try_from(moved.max(0)).unwrap_or(u16::MAX);
+        let delta = if scrolls_up(app.focus) { -delta } else { delta };
+        app.scroll[app.focus.index()].by(delta);
         return;
     }
     let last = app.view.len().saturating_sub(1);
@@ -124,6 +338,19 @@ fn step(app: &mut App, delta: i64) {
 fn move_to(app: &mut App, pos: usize) {
     app.cursor = pos.min(app.view.len().saturating_sub(1));
     app.refresh_detail();
+}
+
+/// Select `row`, listing it if follow or filter hides it.
+fn select_row(app: &mut App, row: u32) {
+    if app.view.binary_search(&row).is_err() {
+        app.filter = Filter::All;
+        let s = app.session.as_ref();
+        let user = s.map(|s| s.rows[row as usize].user_id.clone());
+        if app.follow.is_some() && app.follow != user {
+            app.follow = None;
+        }
+    }
+    app.rebuild_view(Some(row));
 }
 
 /// The next (or previous) listed row with a failed expectation or a Δ.
@@ -145,7 +372,6 @@ fn find_user(app: &mut App, wanted: &str) -> Result<(), String> {
     let Some(s) = &app.session else {
         return Err("nothing loaded".into());
     };
-    let wanted = wanted.trim();
     let user = if s.by_user.contains_key(wanted) {
         Some(wanted.to_string())
     } else {
@@ -161,7 +387,7 @@ fn find_user(app: &mut App, wanted: &str) -> Result<(), String> {
     let first = s.by_user[user.as_str()][0];
     if app.view.binary_search(&first).is_err() {
         app.follow = None;
-        app.filter = super::app::Filter::All;
+        app.filter = Filter::All;
     }
     app.rebuild_view(Some(first));
     Ok(())

@@ -334,10 +334,16 @@ fn quiet_guard(
 pub use crate::fmt::fmt_hours;
 
 #[cfg(test)]
+mod decide_tests;
+#[cfg(test)]
 mod guard_tests;
+#[cfg(test)]
+mod reason_tests;
 #[cfg(test)]
 mod render_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod time_tests;
+#[cfg(test)]
+mod verdict_tests;

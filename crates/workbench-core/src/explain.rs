@@ -1,8 +1,12 @@
 //! How a decision was reached, as styled text for any front end: the Rule match, Suppression
 //! and Audit panes of the TUI and the output of `workbench explain`.
 
+mod expect;
 mod text;
 mod time;
+pub mod why_not;
+
+pub use expect::expectations;
 
 pub use text::{Line, Span, Style, plain};
 pub use time::{local_time, uses_user_time, when};

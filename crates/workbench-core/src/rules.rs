@@ -330,4 +330,6 @@ pub enum RulesError {
 }
 
 #[cfg(test)]
+mod plan_tests;
+#[cfg(test)]
 mod tests;

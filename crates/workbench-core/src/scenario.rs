@@ -290,6 +290,14 @@ impl Scenario {
         }
     }
 
+    /// Event `i` when the events are held in memory (YAML); `None` for a streamed file.
+    pub fn step(&self, i: usize) -> Option<&Step> {
+        match &self.steps {
+            Steps::Memory(steps) => steps.get(i),
+            Steps::JsonlFile => None,
+        }
+    }
+
     /// An error reading the rules file this scenario's `rules:` names, located at that key.
     pub fn rules_error(&self, rules: &Path, message: &str) -> ScenarioError {
         ScenarioError {

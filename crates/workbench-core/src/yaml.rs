@@ -1,4 +1,4 @@
-//! The one place YAML is read: `yaml_serde` for typed deserialisation, `saphyr-parser` for the
+//! The one place YAML is read (and written): `yaml_serde` for typed deserialisation, `saphyr-parser` for the
 //! source positions of nodes (which `yaml_serde` does not expose), and a first pass that
 //! guards nesting depth and explains syntax errors before either of them runs.
 
@@ -25,6 +25,11 @@ pub struct YamlError {
 }
 
 pub use scan::MAX_DEPTH;
+
+/// Serialize `value` as one block-style YAML document (scenarios the workbench writes).
+pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    yaml_serde::to_string(value).map_err(|e| e.to_string())
+}
 
 /// Deserialize one YAML document. Nesting deeper than [`MAX_DEPTH`] is refused before any
 /// parsing that recurses; syntax errors are told in plain words; a message naming an unknown

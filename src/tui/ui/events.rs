@@ -1,29 +1,23 @@
-//! The Events pane: one row per listed event; only the visible rows are built.
+//! The Events pane: one row per listed event, columns sized by `columns`, scrolled sideways
+//! when they are wider than the pane; only the visible rows are built.
+
+use std::fmt::Write as _;
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{block, inner};
-use crate::event::format_ts;
+use super::{block, inner, side_hint};
 use crate::tui::app::{App, Pane};
-
-fn fit(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        format!("{s:<width$}")
-    } else {
-        let cut: String = s.chars().take(width.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
-}
+use crate::tui::columns::{Columns, OUTCOME, TimeFormat, fit};
+use crate::tui::scroll;
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let t = app.theme;
-    let subtitle = (!app.view.is_empty()).then(|| format!("{}/{}", app.cursor + 1, app.view.len()));
-    frame.render_widget(block(app, Pane::Events, subtitle), area);
     let body = inner(area);
     let Some(s) = &app.session else {
+        frame.render_widget(block(app, Pane::Events, None), area);
         let msg = if app.progress.is_some() {
             "running the scenario…"
         } else {
@@ -34,34 +28,37 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     };
     let height = body.height.saturating_sub(1) as usize;
     app.events_height.set(height.max(1));
-    // Keep the cursor visible, moving the window as little as possible.
-    let mut offset = app
-        .events_offset
-        .get()
-        .min(app.view.len().saturating_sub(1));
-    if app.cursor < offset {
-        offset = app.cursor;
-    } else if height > 0 && app.cursor >= offset + height {
-        offset = app.cursor + 1 - height;
-    }
+    let offset = scroll::window(app.events_offset.get(), app.cursor, app.view.len(), height);
     app.events_offset.set(offset);
+    let shown = &app.view[offset..(offset + height).min(app.view.len())];
 
-    let digits = s.rows.len().to_string().len().max(1);
-    // Narrow panes put the outcome first and shorten the time, so it is never cut off.
-    let compact = (body.width as usize) < 58 + digits;
-    let header = if compact {
-        format!(
-            "  {:>digits$}     {:<8}  {:<8}  {:<11}  type",
-            "#", "outcome", "user", "time (UTC)"
-        )
-    } else {
-        format!(
-            "  {:>digits$}     {:<20}  {:<8}  {:<11}  {:<8}  rule",
-            "#", "event_timestamp", "user", "type", "outcome"
-        )
-    };
-    let mut lines = vec![Line::styled(header, t.dim())];
-    for (pos, &row) in app.view.iter().enumerate().skip(offset).take(height) {
+    let digits = s.rows.len().to_string().len();
+    let cols = Columns::plan(
+        body.width as usize,
+        digits,
+        app.widths,
+        shown.iter().map(|&r| s.rows[r as usize].event_timestamp),
+    );
+    let mut subtitle =
+        (!app.view.is_empty()).then(|| format!("{}/{}", app.cursor + 1, app.view.len()));
+    if let (TimeFormat::TimeOfDay(day), Some(sub)) = (cols.time, subtitle.as_mut()) {
+        let _ = write!(sub, " ── {day} (UTC)");
+    }
+    frame.render_widget(block(app, Pane::Events, subtitle), area);
+
+    // The number and marks stay put; the rest scrolls sideways.
+    let lead = u16::try_from(cols.lead())
+        .unwrap_or(u16::MAX)
+        .min(body.width);
+    let [lead_area, rest_area] =
+        Layout::horizontal([Constraint::Length(lead), Constraint::Min(0)]).areas(body);
+    let rest_width = cols.total() - cols.lead();
+    let (_, x) = app.scroll[Pane::Events.index()].fit(0, 0, rest_width, rest_area.width);
+    let header = cols.header();
+    let (head_lead, head_rest) = header.split_at(cols.lead().min(header.len()));
+    let mut leads = vec![Line::styled(head_lead.to_string(), t.dim())];
+    let mut rests = vec![Line::styled(head_rest.to_string(), t.dim())];
+    for (i, &row) in shown.iter().enumerate() {
         let r = &s.rows[row as usize];
         let v = &r.verdict;
         let check = match r.passed() {
@@ -74,48 +71,51 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         } else {
             Span::raw(" ")
         };
-        let cursor = pos == app.cursor;
-        let outcome = Span::styled(format!("{:<8}", v.outcome.as_str()), t.outcome(v.outcome));
-        let mut spans = vec![
+        let cursor = offset + i == app.cursor;
+        let outcome = format!("{} {}", t.symbol(v.outcome), v.outcome.as_str());
+        let mut head = Line::from(vec![
             Span::raw(format!(
-                "{}{:>digits$} ",
+                "{}{:>d$} ",
                 if cursor { "▶ " } else { "  " },
-                r.step + 1
+                r.step + 1,
+                d = cols.digits
             )),
             check,
             delta,
             Span::raw("  "),
-        ];
-        if compact {
-            spans.extend([
-                outcome,
-                Span::raw(format!(
-                    "  {}  {}  {}",
-                    fit(&r.user_id, 8),
-                    r.event_timestamp.format("%m-%d %H:%M"),
-                    r.event_type
-                )),
-            ]);
-        } else {
-            spans.extend([
-                Span::raw(format!(
-                    "{:<20}  {}  {}  ",
-                    format_ts(r.event_timestamp),
-                    fit(&r.user_id, 8),
-                    fit(&r.event_type, 11),
-                )),
-                outcome,
-                Span::raw(format!("  {}", v.matched_rule.as_deref().unwrap_or("-"))),
-            ]);
-        }
-        let mut line = Line::from(spans);
+        ]);
+        let mut rest = Line::from(vec![
+            Span::raw(format!(
+                "{:<tw$}  {}  {:<kw$}  ",
+                cols.time.format(r.event_timestamp),
+                fit(&r.user_id, cols.user),
+                &*r.event_type,
+                tw = cols.time.width(),
+                kw = cols.kind,
+            )),
+            Span::styled(format!("{outcome:<OUTCOME$}"), t.outcome(v.outcome)),
+            Span::raw(format!("  {}", v.matched_rule.as_deref().unwrap_or("-"))),
+        ]);
         if cursor {
-            line = line.style(t.selected());
+            head = head.style(t.selected_row());
+            rest = rest.style(t.selected_row());
         }
-        lines.push(line);
+        leads.push(head);
+        rests.push(rest);
     }
     if app.view.is_empty() {
-        lines.push(Line::styled("no events match the filter", t.dim()));
+        rests.push(Line::styled("no events match the filter", t.dim()));
     }
-    frame.render_widget(Paragraph::new(lines), body);
+    frame.render_widget(Paragraph::new(leads), lead_area);
+    frame.render_widget(Paragraph::new(rests).scroll((0, x)), rest_area);
+    side_hint(
+        frame,
+        app,
+        Rect {
+            y: rest_area.y + 1,
+            ..rest_area
+        },
+        x,
+        rest_width,
+    );
 }

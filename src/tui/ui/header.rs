@@ -37,7 +37,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
             Outcome::None,
         ] {
             second.push(Span::styled(
-                format!("{o} {}", s.counts.get(o)),
+                format!("{} {o} {}", t.symbol(o), s.counts.get(o)),
                 t.outcome(o),
             ));
             second.push(Span::raw("  "));
@@ -49,6 +49,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         )));
         if failed > 0 {
             second.push(Span::styled(format!(" ✗{failed}"), t.fail()));
+            if let Some(at) = &app.first_failure {
+                second.push(Span::styled(format!(" first at {at} (n)"), t.fail()));
+            }
         }
         second.push(Span::raw("   "));
     }
@@ -64,8 +67,16 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
             t.key(),
         ));
     }
+    if let Some(status) = &app.status {
+        second.extend(status.spans.iter().cloned());
+        second.push(Span::raw("   "));
+    }
     match (&app.error, &app.last_reload) {
-        (Some(e), _) => second.push(Span::styled(format!("error: {e}"), t.error())),
+        (Some(e), _) => {
+            let first = e.message.lines().next().unwrap_or_default();
+            second.push(Span::styled(format!("reload failed: {first}"), t.error()));
+            second.push(Span::styled("  (! shows it in full)", t.dim()));
+        }
         (None, Some(r)) => second.push(Span::raw(format!(
             "reloaded {} in {} ms, {} decision{} changed",
             r.at,

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::{block, inner};
+use super::{block, inner, side_hint};
 use crate::session::Session;
 use crate::tui::app::{App, Pane};
 
@@ -36,7 +36,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let own_written = written.last() == Some(&row);
     let own_held = held.iter().position(|&r| r == row).map(|i| held.remove(i));
     let own = match own_held {
-        Some(r) => held_line(s, r).map(|l| Line::styled(l, t.dim().patch(t.selected()))),
+        Some(r) => held_line(s, r).map(|l| Line::styled(l, t.dim().patch(t.selected_row()))),
         None if own_written => None,
         None => Some(Line::styled(
             format!(
@@ -46,9 +46,16 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
             t.dim(),
         )),
     };
-    let room = (inner(area).height as usize).saturating_sub(usize::from(own.is_some()));
-    let scroll = app.scroll[Pane::Messages.index()] as usize;
-    let end = written.len().saturating_sub(scroll);
+    let body = inner(area);
+    let room = (body.height as usize).saturating_sub(usize::from(own.is_some()));
+    let scroll = &app.scroll[Pane::Messages.index()];
+    // Scrolled up from the latest line; sideways for long lines.
+    let up = usize::from(
+        scroll
+            .y
+            .min(u16::try_from(written.len().saturating_sub(room)).unwrap_or(u16::MAX)),
+    );
+    let end = written.len().saturating_sub(up);
     let held_room = split(room, end, held.len());
     let start = end.saturating_sub(room - held_room);
 
@@ -57,7 +64,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .filter_map(|&r| {
             let line = s.message_line(r)?;
             Some(if r == row {
-                Line::styled(line, t.selected())
+                Line::styled(line, t.selected_row())
             } else {
                 Line::raw(line)
             })
@@ -82,5 +89,13 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         ));
     }
     lines.extend(own);
-    frame.render_widget(Paragraph::new(lines), inner(area));
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0);
+    let (_, x) = scroll.fit(
+        written.len().max(room),
+        u16::try_from(room).unwrap_or(u16::MAX),
+        widest,
+        body.width,
+    );
+    frame.render_widget(Paragraph::new(lines).scroll((0, x)), body);
+    side_hint(frame, app, body, x, widest);
 }

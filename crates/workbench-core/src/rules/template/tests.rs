@@ -155,3 +155,16 @@ fn templates_are_send_and_sync() {
     check::<Template>();
     check::<crate::rules::RuleSet>();
 }
+
+#[test]
+fn a_text_with_tags_and_no_output_is_still_liquid() {
+    assert_eq!(
+        render("{% if user_traits.marketing_opt_in %}opted in{% endif %}").unwrap(),
+        "opted in"
+    );
+    assert_eq!(
+        render("{% raw %}{{ kept }}{% endraw %}").unwrap(),
+        "{{ kept }}"
+    );
+    assert_eq!(render("no markup at all").unwrap(), "no markup at all");
+}
