@@ -53,8 +53,8 @@ impl Collector {
         })
     }
 
-    /// Render what still waits (at the end of a run every line is written) and say where
-    /// the decisions are.
+    /// Render what still waits (at the end of a run every line is written) and flush the
+    /// spill file.
     pub fn finish(&mut self) -> io::Result<()> {
         if let Some(s) = &mut self.spill {
             s.drain(true)?;

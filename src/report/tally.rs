@@ -92,7 +92,7 @@ impl Tally {
 pub enum Decisions<'a> {
     /// Every result, in memory.
     Results(&'a [EventResult]),
-    /// Already rendered as the report's array elements (see `json::Spill`).
+    /// Already rendered as the report's array elements, in this file (see `Collector`).
     Rendered(&'a Path),
     /// Not kept (text and JUnit reports).
     None,

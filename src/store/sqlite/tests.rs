@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::migrations::MIGRATIONS;
 use crate::store::{Durability, StoreTx};
 
 #[test]
