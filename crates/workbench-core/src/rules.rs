@@ -330,6 +330,8 @@ pub enum RulesError {
 }
 
 #[cfg(test)]
+mod edge_tests;
+#[cfg(test)]
 mod plan_tests;
 #[cfg(test)]
 mod tests;
