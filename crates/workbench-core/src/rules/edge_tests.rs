@@ -1,6 +1,6 @@
 //! Edges of the rules file that only mutation testing noticed were unpinned: condition depth
 //! and the prior event types a tree asks for, names cut for messages, and the wording of a
-//! consent trait or a zone of the wrong shape.
+//! consent trait, a zone or a time of the wrong shape, and condition keys that do not belong.
 
 use std::path::Path;
 
@@ -85,4 +85,53 @@ fn a_quiet_hours_time_of_the_wrong_type_says_what_was_expected() {
         "quiet_hours: {{start: [21], end: \"08:00\", mode: hold}}\n{RULE}"
     ));
     assert!(e.contains("expected a time of day as \"HH:MM\""), "{e}");
+}
+
+fn condition_err(condition: &str) -> String {
+    err(&format!(
+        "rules:
+  - name: r
+    trigger: {{event_type: e}}
+    conditions: {condition}
+    action: {{type: send, template_name: T, delivery_method: email}}
+"
+    ))
+}
+
+#[test]
+fn operator_or_value_without_a_field_is_refused_each_alone() {
+    for extra in ["operator: equals", "value: 1"] {
+        let e = condition_err(&format!(
+            "{{prior_event: {{event_type: s, hours: 1}}, {extra}}}"
+        ));
+        assert!(
+            e.contains("`operator` and `value` belong with `field`"),
+            "{extra}: {e}"
+        );
+    }
+}
+
+#[test]
+fn contains_takes_one_value_not_a_list_or_a_mapping() {
+    for value in ["[1, 2]", "{a: 1}"] {
+        let e = condition_err(&format!(
+            "{{field: properties.tags, operator: contains, value: {value}}}"
+        ));
+        assert!(
+            e.contains("operator `contains` needs a single `value`"),
+            "{value}: {e}"
+        );
+    }
+    assert!(
+        RuleSet::from_yaml(
+            Path::new("r.yaml"),
+            "rules:
+  - name: r
+    trigger: {event_type: e}
+    conditions: {field: properties.tags, operator: contains, value: vip}
+    action: {type: send, template_name: T, delivery_method: email}
+"
+        )
+        .is_ok()
+    );
 }
