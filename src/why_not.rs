@@ -41,15 +41,7 @@ impl WhyNot {
     /// The row of the first event that delivered nothing of the target while its trigger
     /// fired, where the answer is most often sought.
     pub fn first_miss(&self) -> Option<u32> {
-        self.rows
-            .iter()
-            .find(|(_, a, _)| {
-                matches!(
-                    a,
-                    Answer::Stopped | Answer::Shadowed | Answer::ConditionFailed
-                )
-            })
-            .map(|r| r.0)
+        self.rows.iter().find(|(_, a, _)| a.is_miss()).map(|r| r.0)
     }
 }
 

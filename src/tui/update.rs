@@ -115,13 +115,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Option<Command> {
 }
 
 fn next_miss(w: &why_not::WhyNot, from: usize) -> Option<usize> {
-    use crate::explain::why_not::Answer;
-    (from + 1..w.rows.len()).find(|&i| {
-        matches!(
-            w.rows[i].1,
-            Answer::Stopped | Answer::Shadowed | Answer::ConditionFailed
-        )
-    })
+    (from + 1..w.rows.len()).find(|&i| w.rows[i].1.is_miss())
 }
 
 /// The audit and messages.txt show their latest entries at the bottom and scroll up.

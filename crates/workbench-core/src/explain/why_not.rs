@@ -93,6 +93,14 @@ pub enum Answer {
 }
 
 impl Answer {
+    /// The target's trigger fired and it still did not send: where the answer is sought.
+    pub fn is_miss(self) -> bool {
+        matches!(
+            self,
+            Answer::Stopped | Answer::Shadowed | Answer::ConditionFailed
+        )
+    }
+
     fn label(self) -> &'static str {
         match self {
             Answer::Delivered => "delivered",
