@@ -220,6 +220,21 @@ pub const MIGRATIONS: &[Migration] = &[
         CREATE UNIQUE INDEX ux_events_idempotency_key ON events (idempotency_key);
         ",
     },
+    // 8: the idempotency key index holds only events that have a key (issue #15, `perf`): it
+    // took an entry, NULL, for every event without one (most of them), an index insert per
+    // event for nothing.
+    Migration {
+        sqlite: "
+        DROP INDEX ux_events_idempotency_key;
+        CREATE UNIQUE INDEX ux_events_idempotency_key ON events (idempotency_key)
+            WHERE idempotency_key IS NOT NULL;
+        ",
+        postgres: "
+        DROP INDEX ux_events_idempotency_key;
+        CREATE UNIQUE INDEX ux_events_idempotency_key ON events (idempotency_key)
+            WHERE idempotency_key IS NOT NULL;
+        ",
+    },
 ];
 
 /// The version whose migration adds `events.timezone`, which existing events get from their

@@ -86,7 +86,7 @@ impl StoreTx for SqliteTx<'_> {
                 "INSERT INTO events (id, user_id, event_type, event_timestamp, properties,
                     created_at, timezone, idempotency_key, idempotency_fp)
                  VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (idempotency_key) DO NOTHING",
+                 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
             )?
             .execute(params![
                 e.user_id,
