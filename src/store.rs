@@ -63,6 +63,12 @@ pub trait Store {
         Ok(())
     }
 
+    /// Before a commit group's first event: lock these users for the group, in an order
+    /// every store on the database shares (for stores that serialise users with locks).
+    fn lock_users(&mut self, _users: &[&str]) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Record that these events' messages reached the provider.
     fn mark_delivered(&mut self, event_ids: &[i64]) -> Result<(), StoreError>;
 

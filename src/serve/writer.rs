@@ -15,6 +15,7 @@
 //! written at the next start by `Pipeline::recover`. Sends that fell due while the service was
 //! stopped are claimed by the first look, right after the start.
 
+use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -129,8 +130,12 @@ pub struct Scheduled {
 pub struct Mode {
     /// The most events committed together (1: a transaction per event).
     pub group: usize,
-    /// Attempts after a transient failure (only with `group == 1`, where a retry is safe).
+    /// Attempts after a transient failure (only for an event alone in its group, where a
+    /// retry loses nothing else).
     pub retries: u32,
+    /// Take a group's jobs at once and lock their users up front (`Store::lock_users`),
+    /// instead of growing the group while it runs.
+    pub lock_ahead: bool,
 }
 
 /// The handle requests talk to; cloning shares the writers.
@@ -375,19 +380,52 @@ impl<S: Store> Worker<S> {
                 }
                 Err(()) => break,
             };
-            let mut job = Some(first);
-            let mut taken = 0;
-            while let Some(j) = job.take() {
-                taken += 1;
-                self.job(j);
-                if taken < self.mode.group {
-                    job = next(rx, Some(Duration::ZERO)).ok().flatten();
+            if self.mode.lock_ahead {
+                self.locked_group(first, rx);
+            } else {
+                let mut job = Some(first);
+                let mut taken = 0;
+                while let Some(j) = job.take() {
+                    taken += 1;
+                    self.job(j);
+                    if taken < self.mode.group {
+                        job = next(rx, Some(Duration::ZERO)).ok().flatten();
+                    }
                 }
             }
             self.commit();
         }
         // Shutting down: every message recorded gets its line if the provider takes it.
         self.retry_unwritten();
+    }
+
+    /// A group whose users are locked before its first event (PostgreSQL): the jobs queued
+    /// now, up to the group's size, with the users of each run of events locked in the
+    /// store's order first. A failed lock leaves each event to take its own.
+    fn locked_group(&mut self, first: Job, rx: &Mutex<Receiver<Job>>) {
+        let mut jobs = VecDeque::from([first]);
+        while jobs.len() < self.mode.group {
+            match next(rx, Some(Duration::ZERO)) {
+                Ok(Some(j)) => jobs.push_back(j),
+                _ => break,
+            }
+        }
+        while let Some(job) = jobs.pop_front() {
+            if let Job::Process { event, .. } = &job
+                && self.done.is_empty()
+            {
+                let users: Vec<&str> = std::iter::once(event.user_id.as_str())
+                    .chain(jobs.iter().map_while(|j| match j {
+                        Job::Process { event, .. } => Some(event.user_id.as_str()),
+                        _ => None,
+                    }))
+                    .collect();
+                if let Err(e) = self.pipeline.store.lock_users(&users) {
+                    tracing::warn!(error = %e, "locking a group's users failed");
+                }
+            }
+            self.job(job);
+        }
     }
 
     fn job(&mut self, job: Job) {
@@ -407,16 +445,16 @@ impl<S: Store> Worker<S> {
             },
             Job::Audit { user, limit, reply } => {
                 self.commit();
-                let mode = self.mode;
+                let retries = self.mode.retries;
                 let store = &mut self.pipeline.store;
-                let r = with_retries(mode, || store.audit(&user, limit).map_err(Into::into));
+                let r = with_retries(retries, || store.audit(&user, limit).map_err(Into::into));
                 let _ = reply.send(r.map_err(|e| self.failed(&e)));
             }
             Job::Scheduled { reply } => {
                 self.commit();
-                let (mode, now) = (self.mode, self.clock.now());
+                let (retries, now) = (self.mode.retries, self.clock.now());
                 let store = &mut self.pipeline.store;
-                let r = with_retries(mode, || store.scheduled_counts(now).map_err(Into::into));
+                let r = with_retries(retries, || store.scheduled_counts(now).map_err(Into::into));
                 let r = r.map(|(scheduled, overdue)| Scheduled { scheduled, overdue });
                 let _ = reply.send(r.map_err(|e| self.failed(&e)));
             }
@@ -461,7 +499,12 @@ impl<S: Store> Worker<S> {
 
     fn process(&mut self, event: &Event) -> Result<Decided, PipelineError> {
         let (pipeline, rules, clock) = (&mut self.pipeline, &self.rules, &self.clock);
-        with_retries(self.mode, || {
+        let retries = if self.done.is_empty() {
+            self.mode.retries
+        } else {
+            0
+        };
+        with_retries(retries, || {
             pipeline
                 .process(rules, event, clock.now())
                 .map(|p| Decided {
@@ -498,7 +541,12 @@ impl<S: Store> Worker<S> {
                     let _ = reply.send(answer.map_err(Refused::Conflict));
                 }
             }
-            Err(e) if self.done.len() == 1 => {
+            // Whether a group whose commit failed this way was recorded is unknown: deciding
+            // its events again could record them twice.
+            Err(e)
+                if self.done.len() == 1
+                    || matches!(e, PipelineError::Store(StoreError::CommitUnknown(_))) =>
+            {
                 let err = self.failed(&e);
                 for (reply, ..) in self.done.drain(..) {
                     let _ = reply.send(Err(err.clone().into()));
@@ -571,17 +619,15 @@ impl<S: Store> Worker<S> {
 }
 
 /// Run `f`, again after a transient failure (a dropped connection, a serialization failure),
-/// up to `mode.retries` times with a growing pause.
+/// up to `retries` times with a growing pause.
 fn with_retries<T>(
-    mode: Mode,
+    retries: u32,
     mut f: impl FnMut() -> Result<T, PipelineError>,
 ) -> Result<T, PipelineError> {
     let mut attempt = 0;
     loop {
         match f() {
-            Err(PipelineError::Store(e))
-                if mode.group == 1 && attempt < mode.retries && e.is_transient() =>
-            {
+            Err(PipelineError::Store(e)) if attempt < retries && e.is_transient() => {
                 attempt += 1;
                 tracing::warn!(error = %e, attempt, "transient storage failure, retrying");
                 std::thread::sleep(Duration::from_millis(50 << attempt));

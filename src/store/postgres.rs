@@ -3,22 +3,21 @@
 //! user are processed one at a time across every instance and no suppression can be raced.
 
 use ::postgres::error::SqlState;
-use ::postgres::{Client, NoTls, Statement, Transaction};
+use ::postgres::{Client, NoTls, Statement};
 use chrono::{DateTime, Utc};
 
 mod statements;
+mod tx;
 
 use statements::Statements;
+pub use tx::PgTx;
 
 use super::migrations::{EVENT_US_VERSION, MIGRATIONS, TIMEZONE_VERSION, zone_in_extra};
 use super::{
-    AlsoWrite, AuditEntry, AuditRow, DecisionRecord, Durability, Inserted, RecordRows, Recorded,
-    SendRequest, SendRow, Store, StoreError, StoreTx, cap_lists, delivery, micros, parse_ts,
-    window_micros,
+    AuditEntry, AuditRow, Durability, Recorded, SendRequest, SendRow, Store, StoreError, micros,
+    parse_ts,
 };
-use crate::engine::{Delivery, PriorEvent, Window, Zone, own_zone};
-use crate::event::{Event, Traits, format_ts};
-use crate::rules::Cap;
+use crate::event::{Event, Traits};
 
 /// Serialises schema migrations of instances starting together.
 const MIGRATION_LOCK: i64 = 0x776f_726b_6265_6e63;
@@ -28,6 +27,21 @@ pub struct PgStore {
     client: Option<Client>,
     stmts: Option<Statements>,
     outbox: String,
+    group: Group,
+}
+
+/// Group commit: with `size > 1`, up to `size` events share one transaction, committed when
+/// full and on `flush`, as in the SQLite store. An event that fails rolls back the whole open
+/// group (the service then decides each of its events again on its own). The group holds the
+/// advisory locks of every user it wrote; `Store::lock_users` takes a group's users' locks up
+/// front, sorted, so two groups never wait on each other in a cycle.
+#[derive(Debug)]
+struct Group {
+    size: usize,
+    open: bool,
+    pending: usize,
+    /// The users whose advisory locks the open transaction holds.
+    locked: std::collections::HashSet<String>,
 }
 
 /// Errors worth retrying: a serialization failure, a deadlock, a lost connection.
@@ -51,9 +65,22 @@ impl PgStore {
             client: None,
             stmts: None,
             outbox: String::new(),
+            group: Group {
+                size: 1,
+                open: false,
+                pending: 0,
+                locked: std::collections::HashSet::new(),
+            },
         };
         store.ensure()?;
         Ok(store)
+    }
+
+    /// Commit every `size` events instead of every event (see [`Group`]).
+    #[must_use]
+    pub fn batched(mut self, size: usize) -> PgStore {
+        self.group.size = size.max(1);
+        self
     }
 
     #[must_use]
@@ -65,6 +92,8 @@ impl PgStore {
     /// The client, connecting (and migrating) first when there is none or it closed.
     fn ensure(&mut self) -> Result<(&mut Client, &Statements), StoreError> {
         if self.client.as_ref().is_none_or(Client::is_closed) {
+            // An open group died with its connection.
+            self.group.end();
             self.client = None;
             let mut config: ::postgres::Config = self.url.parse()?;
             config.connect_timeout(std::time::Duration::from_secs(3));
@@ -155,13 +184,74 @@ impl Store for PgStore {
     type Tx<'a> = PgTx<'a>;
 
     fn begin(&mut self) -> Result<PgTx<'_>, StoreError> {
-        let outbox = self.outbox.clone();
-        let (client, stmts) = self.ensure()?;
-        Ok(PgTx {
-            tx: client.transaction()?,
+        self.ensure()?;
+        let PgStore {
+            client,
             stmts,
             outbox,
+            group,
+            ..
+        } = self;
+        let (Some(client), Some(stmts)) = (client.as_mut(), stmts.as_ref()) else {
+            unreachable!("connected above")
+        };
+        if !group.open {
+            client.batch_execute("BEGIN")?;
+            group.open = true;
+        }
+        Ok(PgTx {
+            tx: client,
+            stmts,
+            outbox,
+            group,
+            done: false,
         })
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if !self.group.open {
+            return Ok(());
+        }
+        if let Some(client) = self.client.as_mut() {
+            self.group.commit(client)
+        } else {
+            self.group.end();
+            Err(StoreError::CommitUnknown(
+                "the connection closed with a commit group open".into(),
+            ))
+        }
+    }
+
+    fn lock_users(&mut self, users: &[&str]) -> Result<(), StoreError> {
+        self.ensure()?;
+        let PgStore {
+            client,
+            stmts,
+            group,
+            ..
+        } = self;
+        let (Some(client), Some(stmts)) = (client.as_mut(), stmts.as_ref()) else {
+            unreachable!("connected above")
+        };
+        let fresh: Vec<&str> = users
+            .iter()
+            .copied()
+            .filter(|u| !group.locked.contains(*u))
+            .collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        if !group.open {
+            client.batch_execute("BEGIN")?;
+            group.open = true;
+        }
+        if let Err(e) = client.execute(&stmts.lock_sorted, &[&fresh]) {
+            group.end();
+            let _ = client.batch_execute("ROLLBACK");
+            return Err(e.into());
+        }
+        group.locked.extend(fresh.into_iter().map(str::to_string));
+        Ok(())
     }
 
     fn mark_delivered(&mut self, event_ids: &[i64]) -> Result<(), StoreError> {
@@ -351,234 +441,4 @@ fn load_event<C: ::postgres::GenericClient>(
         user_traits,
         idempotency_key: r.get(10),
     }))
-}
-
-pub struct PgTx<'a> {
-    tx: Transaction<'a>,
-    stmts: &'a Statements,
-    outbox: String,
-}
-
-impl PgTx<'_> {
-    /// The stored event with idempotency key `key`, if any (committed, or this
-    /// transaction's).
-    fn keyed(&mut self, key: &str) -> Result<Option<Inserted>, StoreError> {
-        let row = self.tx.query_opt(&self.stmts.keyed, &[&key])?;
-        Ok(row.map(|r| Inserted::Existing {
-            event_id: r.get(0),
-            fingerprint: r.get::<_, Option<String>>(1).unwrap_or_default(),
-        }))
-    }
-}
-
-impl StoreTx for PgTx<'_> {
-    fn insert_event(
-        &mut self,
-        e: &Event,
-        created_at: DateTime<Utc>,
-    ) -> Result<Inserted, StoreError> {
-        // Events of one user run one at a time, on every instance.
-        self.tx.execute(&self.stmts.lock, &[&e.user_id])?;
-        // A replay (same user, so after the lock) finds its event here without taking an id
-        // from the sequence, so later events' ids are not shifted.
-        if let Some(key) = &e.idempotency_key
-            && let Some(found) = self.keyed(key)?
-        {
-            return Ok(found);
-        }
-        let fingerprint = e.idempotency_key.as_ref().map(|_| e.fingerprint());
-        let props = serde_json::to_string(&e.properties).expect("json map serialises");
-        // The unique index is the guard: the same key inserted meanwhile by another user's
-        // transaction (not serialised by the lock) makes this insert wait for it, then do
-        // nothing if it committed.
-        let row = self.tx.query_opt(
-            &self.stmts.insert_event,
-            &[
-                &e.user_id,
-                &e.event_type,
-                &format_ts(e.event_timestamp),
-                &props,
-                &format_ts(created_at),
-                &own_zone(e).map(Zone::name),
-                &e.idempotency_key,
-                &fingerprint,
-            ],
-        )?;
-        let Some(row) = row else {
-            let key = e.idempotency_key.as_deref().unwrap_or_default();
-            return self.keyed(key)?.ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "idempotency key `{key}` conflicts but is not found"
-                ))
-            });
-        };
-        let id: i64 = row.get(0);
-        if let Some(t) = &e.user_traits {
-            let extra = serde_json::to_string(&t.extra).expect("json map serialises");
-            self.tx.execute(
-                &self.stmts.insert_traits,
-                &[
-                    &id,
-                    &t.email,
-                    &t.country,
-                    &t.marketing_opt_in,
-                    &t.risk_segment,
-                    &extra,
-                ],
-            )?;
-        }
-        Ok(Inserted::New(id))
-    }
-
-    fn stored_decision(&mut self, id: i64) -> Result<Option<AuditEntry>, StoreError> {
-        let row = self.tx.query_opt(&self.stmts.stored_decision, &[&id])?;
-        row.map(|r| audit_row(&r).parse()).transpose()
-    }
-
-    fn load_event(&mut self, id: i64) -> Result<Option<Event>, StoreError> {
-        load_event(&mut self.tx, &self.stmts.load_event, id)
-    }
-
-    fn latest_zone(
-        &mut self,
-        user_id: &str,
-        before: i64,
-    ) -> Result<Option<(i64, Zone)>, StoreError> {
-        let row = self
-            .tx
-            .query_opt(&self.stmts.latest_zone, &[&user_id, &before])?;
-        Ok(row.and_then(|r| Zone::parse(r.get::<_, &str>(1)).map(|z| (r.get(0), z))))
-    }
-
-    fn latest_prior(
-        &mut self,
-        user_id: &str,
-        event_type: &str,
-        before: i64,
-    ) -> Result<Option<PriorEvent>, StoreError> {
-        let row = self
-            .tx
-            .query_opt(&self.stmts.latest_prior, &[&user_id, &event_type, &before])?;
-        row.map(|r| {
-            Ok(PriorEvent {
-                event_id: r.get(0),
-                event_timestamp: parse_ts(r.get::<_, &str>(1))?,
-            })
-        })
-        .transpose()
-    }
-
-    fn find_delivery(
-        &mut self,
-        user_id: &str,
-        template: &str,
-        window: Window,
-        before: i64,
-    ) -> Result<Option<Delivery>, StoreError> {
-        let (from, to) = window_micros(window);
-        let row = self.tx.query_opt(
-            &self.stmts.find_delivery,
-            &[&user_id, &template, &from, &to, &before],
-        )?;
-        row.map(|r| delivery(r.get(0), r.get(1))).transpose()
-    }
-
-    fn cap_deliveries(
-        &mut self,
-        user_id: &str,
-        cap: &Cap,
-        window: Window,
-        before: i64,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        let (from, to) = window_micros(window);
-        let (categories, channels) = cap_lists(cap);
-        let rows = self.tx.query(
-            &self.stmts.cap_deliveries,
-            &[
-                &user_id,
-                &from,
-                &to,
-                &before,
-                &categories,
-                &channels,
-                &i64::from(cap.max),
-            ],
-        )?;
-        rows.iter().map(|r| delivery(r.get(0), r.get(1))).collect()
-    }
-
-    fn record(&mut self, rec: &DecisionRecord<'_>) -> Result<(), StoreError> {
-        let r = RecordRows::new(rec);
-        self.tx.execute(
-            &self.stmts.insert_decision,
-            &[
-                &r.user_id,
-                &r.event_id,
-                &r.event_type,
-                &r.event_timestamp,
-                &r.matched_rule,
-                &r.action_type,
-                &r.outcome,
-                &r.reason,
-                &r.reason_code,
-                &r.template_name,
-                &r.channel,
-                &r.decided_at,
-                &r.deliver_at,
-                &r.message_text,
-            ],
-        )?;
-        match &r.also {
-            AlsoWrite::Send {
-                template,
-                channel,
-                reason,
-            } => {
-                self.tx.execute(
-                    &self.stmts.insert_send,
-                    &[
-                        &r.user_id,
-                        &r.event_id,
-                        &r.event_timestamp,
-                        template,
-                        channel,
-                        reason,
-                        &r.decided_at,
-                        &self.outbox,
-                        &r.event_us,
-                        &r.deliver_at,
-                        &r.deliver_us,
-                        &r.category,
-                        &r.message_text,
-                    ],
-                )?;
-            }
-            AlsoWrite::Suppression { template } => {
-                self.tx.execute(
-                    &self.stmts.insert_suppression,
-                    &[&r.user_id, &r.event_id, template, &r.reason, &r.decided_at],
-                )?;
-            }
-            AlsoWrite::Nothing => {}
-        }
-        Ok(())
-    }
-
-    fn commit(self) -> Result<Durability, StoreError> {
-        match self.tx.commit() {
-            Ok(()) => Ok(Durability::Durable),
-            // A serialization failure or a deadlock: the transaction is rolled back, a retry
-            // is safe. Any other failure at COMMIT (a server shutting down, a dropped
-            // connection) leaves it unknown whether the event was recorded.
-            Err(e)
-                if e.code().is_some_and(|c| {
-                    *c == SqlState::T_R_SERIALIZATION_FAILURE
-                        || *c == SqlState::T_R_DEADLOCK_DETECTED
-                }) =>
-            {
-                Err(e.into())
-            }
-            Err(e) => Err(StoreError::CommitUnknown(e.to_string())),
-        }
-    }
 }

@@ -4,6 +4,7 @@ use ::postgres::{Client, Statement};
 
 pub(super) struct Statements {
     pub(super) lock: Statement,
+    pub(super) lock_sorted: Statement,
     pub(super) insert_event: Statement,
     pub(super) keyed: Statement,
     pub(super) stored_decision: Statement,
@@ -22,11 +23,18 @@ impl Statements {
     pub(super) fn prepare(c: &mut Client) -> Result<Statements, ::postgres::Error> {
         Ok(Statements {
             lock: c.prepare("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")?,
+            // Every key in ascending order (the fence `OFFSET 0` keeps the sort below the
+            // locking): groups that share users take their locks in the same order.
+            lock_sorted: c.prepare(
+                "SELECT pg_advisory_xact_lock(h) FROM (
+                    SELECT DISTINCT hashtextextended(u, 0) AS h FROM unnest($1::TEXT[]) AS u
+                    ORDER BY h OFFSET 0) AS s",
+            )?,
             insert_event: c.prepare(
                 "INSERT INTO events (user_id, event_type, event_timestamp, properties, created_at,
                     timezone, idempotency_key, idempotency_fp)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id",
             )?,
             keyed: c.prepare("SELECT id, idempotency_fp FROM events WHERE idempotency_key = $1")?,
             stored_decision: c.prepare(&format!(
