@@ -36,11 +36,6 @@ use crate::store::{PgStore, SqliteStore, StoreError};
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 1 << 20;
 
-/// The most events a PostgreSQL writer commits together: the events queued when it starts a
-/// group, their users locked up front in one sorted statement (issue #15: one commit and
-/// one WAL flush per group instead of per event).
-const PG_GROUP: usize = 64;
-
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
@@ -109,13 +104,15 @@ impl Service {
                 for _ in 0..config.pool_size {
                     let store = PgStore::connect(url)
                         .map_err(db_err)?
-                        .batched(PG_GROUP)
+                        .batched(config.group_size)
                         .with_outbox(&outbox);
                     pipelines.push(Pipeline::new(store, messages.clone()));
                 }
                 let recovered = pipelines[0].recover(&rules, |id| written.contains(&id))?;
                 let mode = Mode {
-                    group: PG_GROUP,
+                    // The events queued when a writer starts a group, their users locked up
+                    // front in one sorted statement: one commit (one WAL flush) per group.
+                    group: config.group_size,
                     retries: 3,
                     lock_ahead: true,
                 };

@@ -27,6 +27,10 @@ pub struct ServeArgs {
     /// PostgreSQL connections, one per writer (`DATABASE_POOL_SIZE`, default 8).
     #[arg(long)]
     pool_size: Option<String>,
+    /// PostgreSQL: the most events a writer commits in one transaction, their users locked
+    /// up front (`DATABASE_GROUP_SIZE`, default 32; 1 commits every event alone).
+    #[arg(long)]
+    group_size: Option<String>,
 }
 
 pub fn serve(a: ServeArgs) -> color_eyre::Result<ExitCode> {
@@ -37,6 +41,7 @@ pub fn serve(a: ServeArgs) -> color_eyre::Result<ExitCode> {
         rules_path: a.rules,
         messages_path: a.messages,
         pool_size: a.pool_size,
+        group_size: a.group_size,
     };
     let dotenv = config::read_dotenv(&std::env::current_dir()?)?;
     let config = Config::resolve(&flags, |k| std::env::var(k).ok(), &dotenv)?;

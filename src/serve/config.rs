@@ -22,6 +22,8 @@ pub struct Config {
     pub messages_path: PathBuf,
     /// Connections (and writer threads) to PostgreSQL.
     pub pool_size: usize,
+    /// The most events a PostgreSQL writer commits together (1: a transaction per event).
+    pub group_size: usize,
     /// The test hook `WORKBENCH_CLOCK_FILE` (environment only; see `serve::clock`): the
     /// service's "now" is read from this file instead of the system clock.
     pub clock_file: Option<PathBuf>,
@@ -36,6 +38,7 @@ pub struct Flags {
     pub rules_path: Option<String>,
     pub messages_path: Option<String>,
     pub pool_size: Option<String>,
+    pub group_size: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -87,6 +90,7 @@ impl Config {
         let host = pick(&flags.host, "API_HOST", "127.0.0.1");
         let port = pick(&flags.port, "API_PORT", "8000");
         let pool = pick(&flags.pool_size, "DATABASE_POOL_SIZE", "8");
+        let group = pick(&flags.group_size, "DATABASE_GROUP_SIZE", "32");
         let url = pick(
             &flags.database_url,
             "DATABASE_URL",
@@ -111,6 +115,13 @@ impl Config {
                     name: "DATABASE_POOL_SIZE",
                     value: pool.clone(),
                     expected: "a number from 1 to 256",
+                },
+            )?,
+            group_size: group.parse().ok().filter(|n| (1..=1024).contains(n)).ok_or(
+                ConfigError::Invalid {
+                    name: "DATABASE_GROUP_SIZE",
+                    value: group.clone(),
+                    expected: "a number from 1 to 1024",
                 },
             )?,
             clock_file: env(super::clock::CLOCK_FILE_VAR)
