@@ -2,6 +2,7 @@
 # Load-test `workbench serve` over loopback with wrk (Debian: `apt-get install wrk`): a file
 # database in WAL mode, varied bodies across many users, 32 connections.
 # Usage: bench/serve.sh [DURATION_SECONDS] [CONNECTIONS]
+# WORKBENCH_BIN runs that binary instead of building target/release/workbench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
@@ -9,10 +10,14 @@ source bench/lib.sh
 duration=${1:-20}
 connections=${2:-32}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 2; }
-cargo build --release --quiet
+bin=${WORKBENCH_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --quiet
+  bin=./target/release/workbench
+fi
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-NO_COLOR=1 ./target/release/workbench serve --port 0 --database-url "sqlite:///$dir/bench.db" \
+NO_COLOR=1 "$bin" serve --port 0 --database-url "sqlite:///$dir/bench.db" \
   --rules rules/rules.yaml --messages "$dir/messages.txt" 2>"$dir/server.log" &
 pid=$!
 addr=$(serve_address "$dir/server.log")

@@ -2,6 +2,7 @@
 # Load-test `workbench serve` on PostgreSQL with wrk: INSTANCES service instances on one fresh
 # database, the connections split between them, one wrk per instance running at once.
 # Usage: bench/serve_pg.sh [INSTANCES] [SECONDS] [CONNECTIONS] [POOL_SIZE]
+# WORKBENCH_BIN runs that binary instead of building target/release/workbench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
@@ -12,7 +13,11 @@ connections=${3:-32}
 pool=${4:-8}
 server=${WORKBENCH_PG:-postgres://postgres@127.0.0.1:5432}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 2; }
-cargo build --release --quiet
+bin=${WORKBENCH_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --quiet
+  bin=./target/release/workbench
+fi
 db="wb_bench_$RANDOM$RANDOM"
 psql "$server/postgres" -qc "CREATE DATABASE $db"
 dir=$(mktemp -d)
@@ -27,7 +32,7 @@ trap cleanup EXIT
 addrs=()
 for i in $(seq "$instances"); do
   mkdir -p "$dir/$i"
-  DATABASE_URL="$server/$db" DATABASE_POOL_SIZE=$pool NO_COLOR=1 ./target/release/workbench serve \
+  DATABASE_URL="$server/$db" DATABASE_POOL_SIZE=$pool NO_COLOR=1 "$bin" serve \
     --port 0 --rules rules/rules.yaml --messages "$dir/$i/messages.txt" 2>"$dir/$i/server.log" &
   pids+=($!)
   addr=$(serve_address "$dir/$i/server.log")
