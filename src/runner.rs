@@ -19,6 +19,12 @@ pub const BATCH: usize = 10_000;
 /// nothing: each commit walks the pages cached since the last, so fewer commits cost less.
 pub const SCRATCH_BATCH: usize = 50_000;
 
+/// Shards for a run that names none: one per core, at most 8 (users are independent, and
+/// the output does not depend on the number).
+pub fn default_shards() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]

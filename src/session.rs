@@ -68,8 +68,7 @@ impl Session {
         rules: Arc<RuleSet>,
         progress: impl FnMut(usize),
     ) -> Result<Session, SessionError> {
-        let shards = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8));
-        Session::run_sharded(scenario, rules_path, rules, shards, progress)
+        Session::run_sharded(scenario, rules_path, rules, runner::default_shards(), progress)
     }
 
     /// Users are independent: decided on `shards` threads, each with its own scratch

@@ -46,10 +46,11 @@ pub struct RunArgs {
     /// file (not used with `--db`).
     #[arg(long, value_name = "MIB", default_value_t = 256)]
     scratch_memory: u32,
-    /// Decide on this many threads, users split between them by a stable hash, each with
-    /// its own scratch database; the output is the same as with one (not used with `--db`).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
-    shards: u16,
+    /// Decide on this many threads (default: one per core, at most 8), users split between
+    /// them by a stable hash, each with its own scratch database; the output is the same as
+    /// with one (not used with `--db`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    shards: Option<u16>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -97,6 +98,7 @@ pub fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
             args.format == Format::Junit,
         )
         .wrap_err("cannot create a temporary file for the results")?;
+        let shards = args.shards.map_or_else(runner::default_shards, usize::from);
         let how = match &args.db {
             Some(db) => {
                 let db = db_path(db, &scenario.path, several);
@@ -107,7 +109,7 @@ pub fn run(args: &RunArgs) -> color_eyre::Result<ExitCode> {
                     runner::BATCH,
                 )
             }
-            None if args.shards > 1 => How::Sharded(usize::from(args.shards)),
+            None if shards > 1 => How::Sharded(shards),
             None => How::One(
                 SqliteStore::open_scratch(args.scratch_memory)?,
                 runner::SCRATCH_BATCH,
