@@ -117,13 +117,15 @@ impl Config {
                     expected: "a number from 1 to 256",
                 },
             )?,
-            group_size: group.parse().ok().filter(|n| (1..=1024).contains(n)).ok_or(
-                ConfigError::Invalid {
+            group_size: group
+                .parse()
+                .ok()
+                .filter(|n| (1..=1024).contains(n))
+                .ok_or(ConfigError::Invalid {
                     name: "DATABASE_GROUP_SIZE",
                     value: group.clone(),
                     expected: "a number from 1 to 1024",
-                },
-            )?,
+                })?,
             clock_file: env(super::clock::CLOCK_FILE_VAR)
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from),
