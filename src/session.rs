@@ -68,7 +68,13 @@ impl Session {
         rules: Arc<RuleSet>,
         progress: impl FnMut(usize),
     ) -> Result<Session, SessionError> {
-        Session::run_sharded(scenario, rules_path, rules, runner::default_shards(), progress)
+        Session::run_sharded(
+            scenario,
+            rules_path,
+            rules,
+            runner::default_shards(),
+            progress,
+        )
     }
 
     /// Users are independent: decided on `shards` threads, each with its own scratch
