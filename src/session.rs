@@ -46,10 +46,6 @@ pub struct Session {
     stores: Vec<SqliteStore>,
 }
 
-/// Memory for the scratch databases of a session, in MiB, shared by its shards: past it,
-/// they spill to temporary files.
-const SCRATCH_MIB: u32 = 256;
-
 impl Session {
     /// Load the scenario and its rules, and run it in a fresh in-memory database.
     pub fn load(
@@ -91,7 +87,7 @@ impl Session {
             &scenario,
             &rules,
             shards,
-            SCRATCH_MIB,
+            runner::SCRATCH_MIB,
             &mut Discard,
             progress,
             &mut rows,

@@ -44,7 +44,7 @@ pub struct RunArgs {
     min_coverage: Option<f64>,
     /// Memory for the scratch database, in MiB: past it, the database spills to a temporary
     /// file (not used with `--db`).
-    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    #[arg(long, value_name = "MIB", default_value_t = runner::SCRATCH_MIB)]
     scratch_memory: u32,
     /// Decide on this many threads (default: one per core, at most 8), users split between
     /// them by a stable hash, each with its own scratch database; the output is the same as
