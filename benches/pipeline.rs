@@ -1,6 +1,7 @@
 //! The `run` pipeline on a generated stream (default 1,000,000 events over 100,000 users),
 //! against raw SQLite inserts of the same rows. `cargo bench --bench pipeline`;
-//! `BENCH_EVENTS` / `BENCH_USERS` scale it, `BENCH_STORES=memory,file,scratch` picks stores. Prints one table; see BENCHMARKS.md.
+//! `BENCH_EVENTS` / `BENCH_USERS` scale it, `BENCH_STORES=memory,file,scratch,sharded` picks
+//! stores. Prints one table; see BENCHMARKS.md.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -16,6 +17,10 @@ use workbench::rules::RuleSet;
 use workbench::runner;
 use workbench::scenario::Scenario;
 use workbench::store::SqliteStore;
+
+// As the `workbench` binary (src/main.rs), so the figures are what a run gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -67,7 +72,7 @@ fn main() {
             .unwrap()
             .batched(batch)
     };
-    let stores = std::env::var("BENCH_STORES").unwrap_or_else(|_| "memory,file".into());
+    let stores = std::env::var("BENCH_STORES").unwrap_or_else(|_| "memory,file,sharded".into());
     let repeat = env("BENCH_REPEAT", 3).max(1);
     #[allow(clippy::cast_precision_loss)] // event counts far below 2^52
     let rate = |d: Duration| events as f64 / d.as_secs_f64();
@@ -83,8 +88,19 @@ fn main() {
     let mut results = Vec::new();
     let mut rss_after_run = 0.0;
     for store in stores.split(',') {
+        // `sharded`: `run`'s default, one scratch database per core (the baseline stays one
+        // connection's raw inserts, into a scratch database).
+        let shards = (store == "sharded").then(runner::default_shards);
         let (name, open): (&str, &dyn Fn(&str) -> SqliteStore) = match store {
             "memory" => ("in-memory", &|_| memory()),
+            "sharded" => (
+                "sharded scratch (one shard per core, vs one connection's raw inserts)",
+                &|_| {
+                    SqliteStore::open_scratch(runner::SCRATCH_MIB)
+                        .unwrap()
+                        .batched(batch)
+                },
+            ),
             "file" => ("file (WAL)", &file),
             "scratch" => ("scratch (256 MiB cache, spills to a file)", &|_| {
                 SqliteStore::open_scratch(256).unwrap().batched(batch)
@@ -96,7 +112,10 @@ fn main() {
         for i in 0..repeat {
             let _ = std::fs::remove_file(dir.path().join("p.db"));
             let _ = std::fs::remove_file(dir.path().join("b.db"));
-            let (p, r) = pipeline(&scenario, &rules, open("p.db"));
+            let (p, r) = match shards {
+                Some(n) => sharded(&scenario, &rules, n),
+                None => pipeline(&scenario, &rules, open("p.db")),
+            };
             if i == 0 && rss_after_run == 0.0 {
                 rss_after_run = peak_rss_mib();
             }
@@ -138,6 +157,22 @@ fn pipeline(
     let mut p = Pipeline::new(store, Discard);
     let t = Instant::now();
     let results = runner::run(scenario, rules, &mut p, |_| {}).unwrap();
+    (t.elapsed(), results)
+}
+
+fn sharded(scenario: &Scenario, rules: &RuleSet, shards: usize) -> (Duration, Vec<EventResult>) {
+    let mut results = Vec::new();
+    let t = Instant::now();
+    runner::run_sharded(
+        scenario,
+        rules,
+        shards,
+        runner::SCRATCH_MIB,
+        &mut Discard,
+        |_| {},
+        &mut results,
+    )
+    .unwrap();
     (t.elapsed(), results)
 }
 
