@@ -67,13 +67,20 @@ impl ResultSink for Vec<EventResult> {
     }
 }
 
-/// Run `scenario` in a fresh in-memory database, writing no messages.
+/// Run `scenario` on fresh scratch databases, one shard per core (`diff` runs it twice),
+/// writing no messages: the results of a one-database run.
 pub fn run_scratch(scenario: &Scenario, rules: &RuleSet) -> Result<Vec<EventResult>, RunError> {
-    let store = crate::store::SqliteStore::open_in_memory()
-        .map_err(PipelineError::from)?
-        .batched(BATCH);
-    let mut pipeline = Pipeline::new(store, crate::provider::Discard);
-    run(scenario, rules, &mut pipeline, |_| {})
+    let mut results = Vec::new();
+    shard::run_sharded(
+        scenario,
+        rules,
+        default_shards(),
+        SCRATCH_MIB,
+        &mut crate::provider::Discard,
+        |_| {},
+        &mut results,
+    )?;
+    Ok(results)
 }
 
 /// The step of each scheduled delivery, by event id, until its line is written.
