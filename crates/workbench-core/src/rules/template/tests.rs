@@ -168,3 +168,140 @@ fn a_text_with_tags_and_no_output_is_still_liquid() {
     );
     assert_eq!(render("no markup at all").unwrap(), "no markup at all");
 }
+
+#[test]
+fn a_template_keeps_its_text_and_compares_by_it() {
+    let t = Template::parse("Hi {{ user_id }}").unwrap();
+    assert_eq!(t.text(), "Hi {{ user_id }}");
+    assert_eq!(format!("{t:?}"), r#"Template("Hi {{ user_id }}")"#);
+    assert_eq!(t, Template::parse("Hi {{ user_id }}").unwrap());
+    assert_ne!(t, Template::parse("Hi {{ event_type }}").unwrap());
+}
+
+#[test]
+fn a_default_sees_the_value_liquid_sees() {
+    for (path, want) in [
+        ("properties.merchant.tags.first", "a"),
+        ("properties.merchant.tags.last", "b"),
+        ("properties.merchant.tags.size", "2"),
+        ("properties.merchant.size", "2"),
+        ("properties.merchant.name.size", "4"),
+        ("properties.merchant.tags[0]", "a"),
+        ("properties.merchant.tags[1]", "b"),
+        ("properties.merchant.tags[-1]", "b"),
+        ("properties.merchant.tags[-2]", "a"),
+        ("properties.merchant['name']", "Acme"),
+        ("properties[\"odd key\"]", "spaced"),
+    ] {
+        // Read through `default` (the rewrite's own lookup) and by Liquid itself: the same.
+        assert_eq!(
+            render(&format!("{{{{ {path} | default: 'x' }}}}")).unwrap(),
+            want,
+            "{path} | default"
+        );
+        assert_eq!(
+            render(&format!("{{{{ {path} }}}}")).unwrap(),
+            want,
+            "{path}"
+        );
+    }
+    for path in [
+        "properties.merchant.tags[2]",
+        "properties.merchant.tags[-3]",
+        "properties.merchant.tags.middle",
+        "properties.merchant.name.length",
+        "properties.amount.size",
+        "properties['a|b']",
+    ] {
+        assert_eq!(
+            render(&format!("{{{{ {path} | default: 'x' }}}}")).unwrap(),
+            "x",
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn defaults_are_found_before_tags_and_after_raw_blocks() {
+    let missing = "{{ user_traits.last_name | default: 'x' }}";
+    assert_eq!(
+        render(&format!("{missing}{{% if true %}}y{{% endif %}}")).unwrap(),
+        "xy"
+    );
+    for (raw, kept) in [
+        (
+            "{% raw %}ab{{ x | default: 'y' }}{% endraw %}",
+            "ab{{ x | default: 'y' }}",
+        ),
+        (
+            "{% raw %}abcdefghij{% if %}{% endraw %}",
+            "abcdefghij{% if %}",
+        ),
+        ("{%- raw -%}a{%- endraw -%}", "a"),
+    ] {
+        assert_eq!(
+            render(&format!("{raw}{missing}")).unwrap(),
+            format!("{kept}x"),
+            "{raw}"
+        );
+    }
+}
+
+#[test]
+fn quotes_and_whitespace_control_do_not_hide_a_default() {
+    for (text, want) in [
+        // A `}}` inside a string does not end the tag, before `default` either.
+        (
+            "{{ user_traits.last_name | append: '}}}' | default: 'x' }}",
+            "}}}",
+        ),
+        (
+            "{{ user_traits.last_name | append: \"}}}\" | default: 'x' }}",
+            "}}}",
+        ),
+        ("{{- user_traits.last_name | default: 'x' -}}", "x"),
+        ("{{user_traits.last_name|default:'x'}}", "x"),
+        ("{{ properties['a|b'] | default: 'x' }}", "x"),
+        ("{{ properties[\"a|b\"] | default: 'x' }}", "x"),
+        // A literal is not a variable: it keeps its value; `_` and `-` are a name's letters.
+        ("{{ 5 | default: 'x' }}", "5"),
+        ("{{ _nick | default: 'x' }}", "x"),
+        ("{{ properties.no-such | default: 'x' }}", "x"),
+    ] {
+        assert_eq!(render(text).unwrap(), want, "{text}");
+    }
+}
+
+#[test]
+fn an_empty_tag_in_a_comment_is_passed_over() {
+    // Liquid does not read a comment's inside, so `{%%}` parses there; the rewrite steps over it.
+    assert_eq!(
+        render("{% comment %}{%%}{% endcomment %}{{ user_traits.last_name | default: 'ok' }}")
+            .unwrap(),
+        "ok"
+    );
+}
+
+#[test]
+fn another_render_error_is_one_line_with_its_contexts() {
+    let e = render("{% include 'x' %}").unwrap_err();
+    assert_eq!(
+        e,
+        RenderError::Filter("Partial does not exist, name: x, from: {% include \"x\" %}".into())
+    );
+}
+
+#[test]
+fn one_line_leaves_out_what_is_available_and_the_input() {
+    let e = liquid::Error::with_msg("Broken")
+        .context("available things", "a, b")
+        .context("input", "42")
+        .context("name", "x");
+    assert_eq!(one_line(&e), "Broken, name: x");
+}
+
+#[test]
+fn a_parse_error_naming_a_tag_says_which() {
+    let e = liquid::Error::with_msg("Unknown block").context("requested tag", "loop");
+    assert_eq!(parse_error(&e).to_string(), "unknown block: `loop`");
+}
