@@ -2,7 +2,7 @@
 # Mutation tests (cargo-mutants): does the test suite notice when the engine, the rules, the
 # guards or the pipeline are broken on purpose? Exits non-zero when a mutant survives.
 #
-#   scripts/mutants.sh                 every mutant of the scope below (the core's ~600: about
+#   scripts/mutants.sh                 every mutant of the scope below (the core's ~650: about
 #                                      1½ hours on 2 cores; the pipeline's ~50 take longer each)
 #   scripts/mutants.sh --in-diff [BASE]
 #                                      only mutants on lines changed against BASE (default: the
@@ -10,9 +10,9 @@
 #                                      itself, as on a clone of main), within MUTANTS_BUDGET
 #   scripts/mutants.sh --core | --pipeline   one half only (combines with --in-diff)
 #
-# The core's mutants (engine, rules, guards, the wording of hours) run against the core's unit
-# tests; the pipeline's against the application's unit tests and its fast integration tests
-# (no PostgreSQL). Equivalent mutants are excluded, each with its reason, in
+# The core's mutants (engine, rules, guards, user time, the wording of hours) run against the
+# core's unit tests; the pipeline's against the application's unit tests and its fast
+# integration tests (no PostgreSQL). Equivalent mutants are excluded, each with its reason, in
 # .cargo/mutants.toml. Results: target/mutants.out/{core,pipeline}/mutants.out/.
 #
 # Environment: MUTANTS_JOBS (parallel builds, default 1), MUTANTS_TIMEOUT (seconds per test
@@ -44,6 +44,8 @@ core_files=(
   crates/workbench-core/src/rules.rs
   'crates/workbench-core/src/rules/*.rs'
   crates/workbench-core/src/fmt.rs
+  crates/workbench-core/src/time.rs
+  'crates/workbench-core/src/time/*.rs'
 )
 pipeline_files=(src/pipeline.rs)
 # The pipeline's fast tests: its unit tests and the integration tests that run events through

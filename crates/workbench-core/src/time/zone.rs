@@ -44,9 +44,10 @@ impl Zone {
     /// The earliest instant whose local time is `local` or, when a DST gap skips `local`, the
     /// first instant after the gap. `None` only past the end of time.
     pub fn first_instant_at(self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-        // Gaps are whole minutes and shorter than two days (Samoa skipped one whole day).
+        // Gaps are whole minutes and shorter than two days, 2,880 minutes (the longest,
+        // Samoa's in 2011 and Kwajalein's in 1993, skipped one whole day).
         let mut t = local;
-        for _ in 0..=2 * 24 * 60 {
+        for _ in 0..=2_880 {
             match self.0.from_local_datetime(&t) {
                 LocalResult::Single(x) | LocalResult::Ambiguous(x, _) => {
                     return Some(x.with_timezone(&Utc));

@@ -226,3 +226,57 @@ proptest! {
         prop_assert!(w.start.with_timezone(&z.tz()).time().hour() <= 1);
     }
 }
+
+#[test]
+fn a_local_window_holds_its_start_and_not_its_end() {
+    let w = zone("Europe/Oslo").window(Calendar::Day, utc("2025-10-10T12:00:00Z"));
+    assert_eq!(w.start, utc("2025-10-09T22:00:00Z"));
+    assert!(w.contains(w.start), "the first instant is in");
+    assert!(
+        !w.contains(w.start - chrono::TimeDelta::seconds(1)),
+        "before it is out"
+    );
+    let end = w.end.unwrap();
+    assert!(w.contains(end - chrono::TimeDelta::seconds(1)));
+    assert!(!w.contains(end), "the end is the next window's");
+}
+
+#[test]
+fn an_instant_is_quiet_by_its_local_time() {
+    let q = quiet("21:00", "08:00");
+    let oslo = zone("Europe/Oslo");
+    assert!(
+        q.is_quiet(oslo, utc("2025-06-01T19:30:00Z")),
+        "21:30 in Oslo"
+    );
+    assert!(
+        !q.is_quiet(oslo, utc("2025-06-01T18:30:00Z")),
+        "20:30 in Oslo"
+    );
+    assert!(
+        !q.is_quiet(Zone::UTC, utc("2025-06-01T19:30:00Z")),
+        "19:30 in UTC"
+    );
+    assert_eq!(QuietMode::Hold.to_string(), "hold");
+    assert_eq!(QuietMode::Drop.to_string(), "drop");
+}
+
+/// Samoa skipped 2011-12-30 whole (UTC-10 to UTC+14): a local time that day comes first
+/// at the next midnight, 1,440 minutes on.
+#[test]
+fn the_first_instant_after_a_skipped_day() {
+    let apia = zone("Pacific/Apia");
+    let day = NaiveDate::from_ymd_opt(2011, 12, 30).unwrap();
+    assert!(
+        apia.instants_at(day.and_hms_opt(0, 0, 0).unwrap())
+            .is_empty()
+    );
+    assert_eq!(
+        apia.first_instant_at(day.and_hms_opt(0, 0, 0).unwrap()),
+        Some(utc("2011-12-30T10:00:00Z"))
+    );
+    assert_eq!(
+        apia.first_instant_at(day.and_hms_opt(23, 59, 0).unwrap()),
+        Some(utc("2011-12-30T10:00:00Z"))
+    );
+}
