@@ -223,34 +223,11 @@ impl Store for PgStore {
     }
 
     fn lock_users(&mut self, users: &[&str]) -> Result<(), StoreError> {
-        self.ensure()?;
-        let PgStore {
-            client,
-            stmts,
-            group,
-            ..
-        } = self;
-        let (Some(client), Some(stmts)) = (client.as_mut(), stmts.as_ref()) else {
-            unreachable!("connected above")
-        };
-        let fresh: Vec<&str> = users
-            .iter()
-            .copied()
-            .filter(|u| !group.locked.contains(*u))
-            .collect();
-        if fresh.is_empty() {
-            return Ok(());
-        }
-        if !group.open {
-            client.batch_execute("BEGIN")?;
-            group.open = true;
-        }
-        if let Err(e) = client.execute(&stmts.lock_sorted, &[&fresh]) {
-            group.end();
-            let _ = client.batch_execute("ROLLBACK");
-            return Err(e.into());
-        }
-        group.locked.extend(fresh.into_iter().map(str::to_string));
+        let mut tx = self.begin()?;
+        // A failed lock drops `tx` undone, which rolls the group back.
+        tx.lock_users(users)?;
+        // Not committed: the group stays open for its events.
+        tx.done = true;
         Ok(())
     }
 

@@ -61,6 +61,23 @@ impl Drop for PgTx<'_> {
 }
 
 impl PgTx<'_> {
+    /// Take the advisory locks of those of `users` the group does not hold yet, in one
+    /// statement, in ascending key order (`Store::lock_users`).
+    pub(super) fn lock_users(&mut self, users: &[&str]) -> Result<(), StoreError> {
+        let fresh: Vec<&str> = users
+            .iter()
+            .copied()
+            .filter(|u| !self.group.locked.contains(*u))
+            .collect();
+        if !fresh.is_empty() {
+            self.tx.execute(&self.stmts.lock_sorted, &[&fresh])?;
+            self.group
+                .locked
+                .extend(fresh.into_iter().map(str::to_string));
+        }
+        Ok(())
+    }
+
     /// The stored event with idempotency key `key`, if any (committed, or this
     /// transaction's).
     fn keyed(&mut self, key: &str) -> Result<Option<Inserted>, StoreError> {
