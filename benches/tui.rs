@@ -211,7 +211,7 @@ fn main() {
     let long_events = env("BENCH_WHY_NOT", 10_000);
     let long = scenario_of(dir.path(), long_events, 1);
     let (mut session, _) = load(&long);
-    let user = session.rows[0].user_id.to_string();
+    let user = session.row(0).unwrap().user_id.to_string();
     println!();
     println!("| why-not over a user with {long_events} events | median of 11 |");
     println!("|---|---:|");

@@ -102,14 +102,15 @@ pub fn pin(s: &Session, user: &str, path: &Path) -> Result<usize, PinError> {
     let Some(rows) = s.by_user.get(user) else {
         return Err(PinError::NoUser(user.to_string()));
     };
-    let steps: std::collections::HashMap<u32, u32> =
-        rows.iter().map(|&r| (s.rows[r as usize].step, r)).collect();
+    // Row `i` is step `i`.
+    let steps: std::collections::HashSet<u32> = rows.iter().copied().collect();
     let mut events = Vec::with_capacity(rows.len());
     for (i, step) in s.scenario.steps()?.enumerate() {
         let step = step?;
-        let Some(&row) = u32::try_from(i).ok().and_then(|i| steps.get(&i)) else {
+        let Some(row) = u32::try_from(i).ok().filter(|i| steps.contains(i)) else {
             continue;
         };
+        let Some(r) = s.row(row) else { continue };
         let e = step.event;
         events.push(PinnedEvent {
             received_at: (step.received_at != e.event_timestamp)
@@ -120,7 +121,7 @@ pub fn pin(s: &Session, user: &str, path: &Path) -> Result<usize, PinError> {
             properties: e.properties,
             user_traits: e.user_traits,
             idempotency_key: e.idempotency_key,
-            expect: PinnedExpect::from(&s.rows[row as usize].verdict),
+            expect: PinnedExpect::from(&r.verdict),
         });
     }
     let dir = path

@@ -1,5 +1,7 @@
-//! A scenario run kept for exploring (the TUI, `explain`): every result, indexes by user and
-//! delivery, and the scratch database that re-explains any event.
+//! A scenario run kept for exploring (the TUI, `explain`): every result (on disk, see
+//! `rows`), each user's rows, and the scratch databases that re-explain any event.
+
+mod rows;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,9 +14,12 @@ use crate::plan::{PlanError, RulesCache};
 use crate::provider::{Discard, Message};
 use crate::results::{EventResult, OutcomeCounts};
 use crate::rules::{RuleSet, RulesError};
+use crate::runner::ResultSink;
 use crate::runner::{self, RunError, shard_of};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::store::{SqliteStore, StoreError};
+
+pub use rows::{Decisions, Rows, RowsWriter, Sent};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -34,9 +39,7 @@ pub struct Session {
     pub rules_path: PathBuf,
     pub rules: Arc<RuleSet>,
     pub scenario: Scenario,
-    pub rows: Vec<EventResult>,
-    /// Rows whose decision delivered a message, in order.
-    pub delivered: Vec<u32>,
+    pub rows: Arc<Rows>,
     /// Each user's rows, in order.
     pub by_user: HashMap<Box<str>, Vec<u32>>,
     pub counts: OutcomeCounts,
@@ -82,7 +85,12 @@ impl Session {
         shards: usize,
         progress: impl FnMut(usize),
     ) -> Result<Session, SessionError> {
-        let mut rows = Vec::new();
+        let mut sink = Indexed {
+            rows: RowsWriter::new().map_err(RunError::Results)?,
+            by_user: HashMap::new(),
+            counts: OutcomeCounts::default(),
+            expectations: (0, 0),
+        };
         let (_, stores) = runner::run_sharded_keep(
             &scenario,
             &rules,
@@ -90,46 +98,28 @@ impl Session {
             runner::SCRATCH_MIB,
             &mut Discard,
             progress,
-            &mut rows,
+            &mut sink,
         )?;
-        let mut delivered = Vec::new();
-        let mut by_user: HashMap<Box<str>, Vec<u32>> = HashMap::new();
-        let mut counts = OutcomeCounts::default();
-        let mut expectations = (0, 0);
-        for (i, r) in rows.iter().enumerate() {
-            let i = u32::try_from(i).unwrap_or(u32::MAX);
-            if r.verdict.delivers() {
-                delivered.push(i);
-            }
-            match by_user.get_mut(&r.user_id) {
-                Some(v) => v.push(i),
-                None => {
-                    by_user.insert(r.user_id.clone(), vec![i]);
-                }
-            }
-            counts.add(r.verdict.outcome);
-            match r.passed() {
-                Some(true) => expectations.0 += 1,
-                Some(false) => expectations.1 += 1,
-                None => {}
-            }
-        }
         Ok(Session {
             rules_path,
             rules,
             scenario,
-            rows,
-            delivered,
-            by_user,
-            counts,
-            expectations,
+            rows: Arc::new(sink.rows.finish().map_err(RunError::Results)?),
+            by_user: sink.by_user,
+            counts: sink.counts,
+            expectations: sink.expectations,
             stores,
         })
     }
 
+    /// Row `row` in full.
+    pub fn row(&self, row: u32) -> Option<Arc<EventResult>> {
+        self.rows.get(row)
+    }
+
     /// Re-decide row `row` as of when it was processed, with its full trace.
     pub fn explain(&mut self, row: u32) -> Result<Option<(Event, Decision<'_>)>, StoreError> {
-        let Some(r) = self.rows.get(row as usize) else {
+        let Some(r) = self.rows.get(row) else {
             return Ok(None);
         };
         let (id, store) = (r.event_id, shard_of(&r.user_id, self.stores.len()));
@@ -139,7 +129,7 @@ impl Session {
     /// The zone row `row`'s event is in (SPEC §7.2), looked up in the store whether or not its
     /// decision needed one.
     pub fn zone_of(&mut self, row: u32) -> Result<Option<ResolvedZone>, StoreError> {
-        let Some(r) = self.rows.get(row as usize) else {
+        let Some(r) = self.rows.get(row) else {
             return Ok(None);
         };
         let (id, store) = (r.event_id, shard_of(&r.user_id, self.stores.len()));
@@ -148,7 +138,7 @@ impl Session {
 
     /// The `messages.txt` line a delivering row wrote.
     pub fn message_line(&self, row: u32) -> Option<String> {
-        let r = self.rows.get(row as usize)?;
+        let r = self.rows.get(row)?;
         Message::for_verdict(
             &self.rules,
             r.event_timestamp,
@@ -157,5 +147,36 @@ impl Session {
             &r.verdict,
         )
         .map(|m| m.line())
+    }
+}
+
+/// The rows as they arrive, with each user's rows, the counts and the expectations.
+struct Indexed {
+    rows: RowsWriter,
+    by_user: HashMap<Box<str>, Vec<u32>>,
+    counts: OutcomeCounts,
+    expectations: (usize, usize),
+}
+
+impl ResultSink for Indexed {
+    fn push(&mut self, r: EventResult) -> std::io::Result<()> {
+        let i = u32::try_from(self.rows.len()).unwrap_or(u32::MAX);
+        match self.by_user.get_mut(&r.user_id) {
+            Some(v) => v.push(i),
+            None => {
+                self.by_user.insert(r.user_id.clone(), vec![i]);
+            }
+        }
+        self.counts.add(r.verdict.outcome);
+        match r.passed() {
+            Some(true) => self.expectations.0 += 1,
+            Some(false) => self.expectations.1 += 1,
+            None => {}
+        }
+        self.rows.push(r)
+    }
+
+    fn written(&mut self, step: u32, at: u32) -> std::io::Result<()> {
+        self.rows.written(step, at)
     }
 }

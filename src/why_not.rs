@@ -34,7 +34,7 @@ impl WhyNot {
     pub fn lines(&self, s: &Session) -> Vec<Line> {
         self.rows
             .iter()
-            .map(|(row, a, why)| why_not::line(&s.rows[*row as usize], *a, why))
+            .filter_map(|(row, a, why)| Some(why_not::line(&*s.row(*row)?, *a, why)))
             .collect()
     }
 
@@ -53,7 +53,7 @@ pub fn why_not(s: &mut Session, user: &str, wanted: &str) -> Result<WhyNot, WhyN
     let rules = s.rules.clone();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let r = s.rows[row as usize].clone();
+        let Some(r) = s.row(row) else { continue };
         let (a, why) = if target.needs_trace_for(&rules, &r) {
             match s.explain(row)? {
                 Some((_, d)) => why_not::answer(&rules, &target, &r, Some(&d.trace)),

@@ -91,7 +91,11 @@ fn a_failed_expectation_says_what_was_expected_and_what_came() {
     select_jo_link(&mut app);
     let row = app.selected().unwrap();
     assert_eq!(
-        app.session.as_ref().unwrap().rows[row as usize]
+        app.session
+            .as_ref()
+            .unwrap()
+            .row(row)
+            .unwrap()
             .user_id
             .as_ref(),
         "u_jo"
@@ -170,7 +174,7 @@ fn why_not_lists_what_the_template_said_at_each_event() {
     assert_eq!(app.mode, Mode::Normal);
     let s = app.session.as_ref().unwrap();
     assert_eq!(
-        s.rows[app.selected().unwrap() as usize].event_type.as_ref(),
+        s.row(app.selected().unwrap()).unwrap().event_type.as_ref(),
         "link_bank_success",
         "Enter selects the event"
     );
@@ -295,7 +299,8 @@ fn e_runs_the_editor_at_the_winning_rule_and_the_reload_follows() {
     assert_eq!(app.selected(), before, "the reload keeps the cursor");
     let s = app.session.as_ref().unwrap();
     assert!(
-        s.rows[before.unwrap() as usize]
+        s.row(before.unwrap())
+            .unwrap()
             .verdict
             .matched_rule
             .is_none()
@@ -454,11 +459,12 @@ fn a_sharded_session_explains_every_event_from_its_users_shard() {
         let mut three =
             Session::run_sharded(plan.scenario, plan.rules_path, plan.rules, 3, |_| {}).unwrap();
         assert_eq!(
-            one.rows, three.rows,
+            one.rows.iter().collect::<Vec<_>>(),
+            three.rows.iter().collect::<Vec<_>>(),
             "{file}: the same rows on 1 and 3 shards"
         );
         for row in 0..u32::try_from(three.rows.len()).unwrap() {
-            let r = three.rows[row as usize].clone();
+            let r = three.row(row).unwrap();
             let (event, d) = three.explain(row).unwrap().expect("every event is stored");
             assert_eq!(event.user_id, r.user_id.as_ref(), "{file} row {row}");
             if !r.replayed {

@@ -64,7 +64,7 @@ fn text(session: &mut Session, user: &str, rows: &[u32]) -> color_eyre::Result<S
         if rows.len() == 1 { "" } else { "s" }
     );
     for &row in rows {
-        let r = session.rows[row as usize].clone();
+        let Some(r) = session.row(row) else { continue };
         let rules = session.rules.clone();
         let v = &r.verdict;
         let _ = write!(
@@ -109,7 +109,7 @@ fn text(session: &mut Session, user: &str, rows: &[u32]) -> color_eyre::Result<S
         out.push_str("  suppression\n");
         out.push_str(&suppression);
         let _ = writeln!(out, "  audit as of event #{}", r.event_id);
-        let audit = explain::audit(&session.rows, rows, row, usize::MAX);
+        let audit = explain::audit(|i| session.row(i), rows, row, usize::MAX);
         out.push_str(&indent(&audit));
     }
     Ok(out)

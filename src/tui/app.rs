@@ -15,7 +15,7 @@ use super::columns::Widths;
 use super::messages::Messages;
 use super::scroll::Scroll;
 use super::theme::Theme;
-use crate::engine::{Outcome, Verdict};
+use crate::engine::Outcome;
 use crate::session::Session;
 use crate::why_not::WhyNot;
 
@@ -175,7 +175,7 @@ pub struct App {
     /// Δ: rows whose decision changed at the last reload, or since the baseline when set.
     pub changed: Vec<bool>,
     /// Decisions taken as the baseline with `b`.
-    pub baseline: Option<Vec<Verdict>>,
+    pub baseline: Option<std::sync::Arc<crate::session::Rows>>,
     pub last_reload: Option<ReloadReport>,
     /// The current load error, cleared by the next good load.
     pub error: Option<LoadError>,
@@ -247,7 +247,7 @@ impl App {
             return Some(u.to_string());
         }
         let s = self.session.as_ref()?;
-        Some(s.rows[self.selected()? as usize].user_id.to_string())
+        Some(s.row(self.selected()?)?.user_id.to_string())
     }
 
     /// Focus `pane`; the compact layout shows it under the events.
@@ -261,7 +261,7 @@ impl App {
     /// Where `e` opens the editor: the winning rule's line, else the event's in its scenario.
     pub fn edit_target(&self) -> Option<(PathBuf, usize)> {
         let s = self.session.as_ref()?;
-        let r = &s.rows[self.selected()? as usize];
+        let r = s.row(self.selected()?)?;
         let rule = r
             .verdict
             .matched_rule

@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::event::format_ts;
-use crate::results::EventResult;
+use crate::session::Session;
 
 /// The widest user id shown in full; longer ones end in `…` (the detail view has them all).
 pub const USER_MAX: usize = 24;
@@ -22,16 +22,15 @@ pub struct Widths {
 }
 
 impl Widths {
-    pub fn of(rows: &[EventResult]) -> Widths {
-        let mut w = Widths::default();
-        for r in rows {
-            w.user = w.user.max(r.user_id.chars().count());
-            w.kind = w.kind.max(r.event_type.chars().count());
-            if let Some(rule) = &r.verdict.matched_rule {
-                w.rule = w.rule.max(rule.chars().count());
-            }
+    pub fn of(s: &Session) -> Widths {
+        let longest = |names: &mut dyn Iterator<Item = &str>| {
+            names.map(|n| n.chars().count()).max().unwrap_or(0)
+        };
+        Widths {
+            user: longest(&mut s.by_user.keys().map(AsRef::as_ref)),
+            kind: longest(&mut s.rows.event_types()),
+            rule: longest(&mut s.rows.rule_names()),
         }
-        w
     }
 }
 

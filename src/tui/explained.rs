@@ -18,7 +18,9 @@ pub fn explain(
     row: u32,
     before: Option<&Verdict>,
 ) -> Result<Option<Explained>, StoreError> {
-    let r = s.rows[row as usize].clone();
+    let Some(r) = s.row(row) else {
+        return Ok(None);
+    };
     let rules = s.rules.clone();
     let Some((_, d)) = s.explain(row)? else {
         return Ok(None);

@@ -6,7 +6,7 @@
 //! (oldest `deliver_at` first, then lowest event id); only a send held and already due (a
 //! late arrival) is written right after its own event.
 
-use crate::results::EventResult;
+use crate::session::{Rows, Sent};
 
 #[derive(Debug, Clone, Default)]
 pub struct Messages {
@@ -14,35 +14,25 @@ pub struct Messages {
     written: Vec<u32>,
     /// The step at which each of `written` was written (non-decreasing).
     steps: Vec<u32>,
-    /// Rows held by quiet hours, in order.
-    scheduled: Vec<u32>,
-}
-
-fn row_u32(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
+    /// Sends held by quiet hours, in order, with the step their line was written at.
+    scheduled: Vec<(Sent, Option<u32>)>,
 }
 
 impl Messages {
-    pub fn new(rows: &[EventResult]) -> Messages {
+    pub fn new(rows: &Rows) -> Messages {
         let mut written: Vec<(u32, bool, chrono::DateTime<chrono::Utc>, i64, u32)> = Vec::new();
         let mut scheduled = Vec::new();
-        for (i, r) in rows.iter().enumerate() {
-            let v = &r.verdict;
-            // A replay's line is its original's.
-            if !v.delivers() || r.replayed {
-                continue;
+        for s in rows.sent() {
+            let at = rows.written_at(s.row);
+            if s.scheduled {
+                scheduled.push((*s, at));
             }
-            if v.scheduled() {
-                scheduled.push(row_u32(i));
-            }
-            // An immediate line is written at its own step; a held one when it fell due (a
-            // finished run writes every line).
-            let Some(at) = r.written_at.or((!v.scheduled()).then_some(r.step)) else {
+            // An immediate line is written at its own step (row `i` is step `i`); a held one
+            // when it fell due (a finished run writes every line).
+            let Some(at) = at.or((!s.scheduled).then_some(s.row)) else {
                 continue;
             };
-            let own = at == r.step;
-            let time = v.deliver_at.unwrap_or(r.event_timestamp);
-            written.push((at, own, time, r.event_id, row_u32(i)));
+            written.push((at, at == s.row, s.time, s.event_id, s.row));
         }
         written.sort_unstable();
         Messages {
@@ -59,20 +49,15 @@ impl Messages {
 
     /// The rows held at the end of step `step`: decided by then, not yet written; soonest
     /// `deliver_at` first (then lowest event id), as they will be written.
-    pub fn held_at(&self, rows: &[EventResult], step: u32) -> Vec<u32> {
-        let upto = self
-            .scheduled
-            .partition_point(|&r| rows[r as usize].step <= step);
-        let mut held: Vec<u32> = self.scheduled[..upto]
+    pub fn held_at(&self, step: u32) -> Vec<u32> {
+        let upto = self.scheduled.partition_point(|(s, _)| s.row <= step);
+        let mut held: Vec<&Sent> = self.scheduled[..upto]
             .iter()
-            .copied()
-            .filter(|&r| rows[r as usize].written_at.is_none_or(|w| w > step))
+            .filter(|(_, w)| w.is_none_or(|w| w > step))
+            .map(|(s, _)| s)
             .collect();
-        held.sort_by_key(|&r| {
-            let r = &rows[r as usize];
-            (r.verdict.deliver_at, r.event_id)
-        });
-        held
+        held.sort_by_key(|s| (s.time, s.event_id));
+        held.into_iter().map(|s| s.row).collect()
     }
 }
 
@@ -82,8 +67,8 @@ mod tests {
 
     use super::*;
     use crate::rules::RuleSet;
-    use crate::runner::run_scratch;
     use crate::scenario::Scenario;
+    use crate::session::Session;
 
     const RULES: &str = r#"quiet_hours: {start: "21:00", end: "08:00", mode: hold}
 rules:
@@ -110,12 +95,12 @@ rules:
             event("d", "2025-03-30T07:00:00Z"), // sent; the three held go out first
         );
         let scenario = Scenario::from_yaml(Path::new("s.yaml"), &src).unwrap();
-        let rows = run_scratch(&scenario, &rules).unwrap();
-        let m = Messages::new(&rows);
+        let s = Session::run(scenario, "r.yaml".into(), rules.into(), |_| {}).unwrap();
+        let m = Messages::new(&s.rows);
         assert_eq!(m.written_by(2), &[] as &[u32]);
-        assert_eq!(m.held_at(&rows, 0), vec![0]);
-        assert_eq!(m.held_at(&rows, 2), vec![0, 1, 2]);
+        assert_eq!(m.held_at(0), vec![0]);
+        assert_eq!(m.held_at(2), vec![0, 1, 2]);
         assert_eq!(m.written_by(3), &[0, 1, 2, 3]);
-        assert!(m.held_at(&rows, 3).is_empty());
+        assert!(m.held_at(3).is_empty());
     }
 }

@@ -209,7 +209,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Command> {
             let keep = app.selected();
             app.follow = match (&app.follow, keep, &app.session) {
                 (Some(_), _, _) => None,
-                (None, Some(row), Some(s)) => Some(s.rows[row as usize].user_id.clone()),
+                (None, Some(row), Some(s)) => s.row(row).map(|r| r.user_id.clone()),
                 _ => None,
             };
             app.rebuild_view(keep);
@@ -339,7 +339,7 @@ fn select_row(app: &mut App, row: u32) {
     if app.view.binary_search(&row).is_err() {
         app.filter = Filter::All;
         let s = app.session.as_ref();
-        let user = s.map(|s| s.rows[row as usize].user_id.clone());
+        let user = s.and_then(|s| s.row(row)).map(|r| r.user_id.clone());
         if app.follow.is_some() && app.follow != user {
             app.follow = None;
         }
@@ -350,7 +350,7 @@ fn select_row(app: &mut App, row: u32) {
 /// The next (or previous) listed row with a failed expectation or a Δ.
 fn jump_mark(app: &mut App, forward: bool) {
     let Some(s) = &app.session else { return };
-    let marked = |row: u32| s.rows[row as usize].passed() == Some(false) || app.is_changed(row);
+    let marked = |row: u32| s.rows.failed(row) || app.is_changed(row);
     let found = if forward {
         (app.cursor + 1..app.view.len()).find(|&i| marked(app.view[i]))
     } else {

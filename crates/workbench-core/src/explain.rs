@@ -262,15 +262,22 @@ pub fn suppression(row: &EventResult, d: &Decision<'_>) -> Vec<Line> {
     out
 }
 
-/// A user's decisions (`user_rows`, indexes into `results` in order) up to and including row
-/// `upto`, as the audit showed them then; at most the last `max`, `upto` selected.
-pub fn audit(results: &[EventResult], user_rows: &[u32], upto: u32, max: usize) -> Vec<Line> {
+/// A user's decisions (`user_rows`, row numbers in order, each looked up with `result`) up to
+/// and including row `upto`, as the audit showed them then; at most the last `max`, `upto`
+/// selected.
+pub fn audit<R: std::borrow::Borrow<EventResult>>(
+    result: impl Fn(u32) -> Option<R>,
+    user_rows: &[u32],
+    upto: u32,
+    max: usize,
+) -> Vec<Line> {
     let end = user_rows.partition_point(|&r| r <= upto);
     let start = end.saturating_sub(max);
     user_rows[start..end]
         .iter()
-        .map(|&i| {
-            let r = &results[i as usize];
+        .filter_map(|&i| Some((i, result(i)?)))
+        .map(|(i, r)| {
+            let r = r.borrow();
             let v = &r.verdict;
             let style = if i == upto {
                 Style::Selected

@@ -39,16 +39,20 @@ impl App {
             self.scroll[p.index()].reset();
         }
         let theme = self.theme;
-        let before = row.and_then(|r| self.baseline.as_ref()?.get(r as usize).cloned());
+        let before = row.and_then(|r| self.baseline.as_ref()?.get(r));
         self.detail = match (row, self.session.as_mut()) {
             (Some(row), Some(s)) => {
-                let r = &s.rows[row as usize];
+                let Some(r) = s.row(row) else {
+                    self.detail = Detail::default();
+                    return;
+                };
+                let r = &*r;
                 let file = shown_path(&s.scenario.path);
                 let expectations = content::lines(
                     theme,
                     explain::expectations(&file, r, s.scenario.step(r.step as usize), false),
                 );
-                match explained::explain(s, row, before.as_ref()) {
+                match explained::explain(s, row, before.as_deref().map(|b| &b.verdict)) {
                     Ok(Some(e)) => Detail {
                         row: Some(row),
                         expectations,
@@ -78,7 +82,7 @@ impl App {
         let Some(s) = self.session.as_mut() else {
             return;
         };
-        let r = s.rows[row as usize].clone();
+        let Some(r) = s.row(row) else { return };
         let event = match s.explain(row) {
             Ok(found) => found.map(|(e, _)| e),
             Err(_) => None,

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{App, Detail, Filter, Mode, ReloadReport};
-use crate::session::{Session, SessionError};
+use crate::session::{Rows, Session, SessionError};
 use crate::tui::columns::Widths;
 use crate::tui::messages::Messages;
 use crate::tui::scroll::Scroll;
@@ -81,34 +81,23 @@ impl App {
     /// Swap in a new run: mark Δ against the previous one, keep the cursor on the same event.
     pub fn install(&mut self, session: Session, at: String, millis: u128) {
         let keep = self.selected();
-        let changed: Vec<bool> = match (&self.baseline, &self.session) {
-            (Some(base), _) => session
-                .rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| base.get(i).is_none_or(|b| !b.same_decision(&r.verdict)))
-                .collect(),
-            (None, Some(old)) => session
-                .rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    old.rows
-                        .get(i)
-                        .is_none_or(|o| !o.verdict.same_decision(&r.verdict))
-                })
-                .collect(),
-            (None, None) => vec![false; session.rows.len()],
-        };
+        let now = session.rows.decisions();
+        let against = self
+            .baseline
+            .as_deref()
+            .or(self.session.as_ref().map(|old| &*old.rows))
+            .map(Rows::decisions);
+        let changed: Vec<bool> = (0..u32::try_from(now.len()).unwrap_or(u32::MAX))
+            .map(|i| against.is_some_and(|before| !now.same(i, before, i)))
+            .collect();
         let count = changed.iter().filter(|c| **c).count();
         self.changed = changed;
         self.rules_label = session.rules_path.display().to_string();
         self.messages = Messages::new(&session.rows);
-        self.widths = Widths::of(&session.rows);
-        self.first_failure = session
-            .rows
-            .iter()
-            .find_map(|r| r.mismatches.as_ref()?.first())
+        self.widths = Widths::of(&session);
+        self.first_failure = (0..u32::try_from(session.rows.len()).unwrap_or(u32::MAX))
+            .find(|&i| session.rows.failed(i))
+            .and_then(|i| session.row(i)?.mismatches.as_ref()?.first().cloned())
             .map(|m| {
                 format!(
                     "{}:{}",
@@ -134,7 +123,7 @@ impl App {
     /// `b`: the current decisions become the baseline; from now on Δ compares with them.
     pub fn take_baseline(&mut self) {
         let Some(s) = &self.session else { return };
-        self.baseline = Some(s.rows.iter().map(|r| r.verdict.clone()).collect());
+        self.baseline = Some(std::sync::Arc::clone(&s.rows));
         self.changed = vec![false; s.rows.len()];
         self.detail = Detail::default();
         let keep = self.selected();
@@ -178,14 +167,11 @@ impl App {
         let filter = self.filter;
         let changed = &self.changed;
         self.view = base
-            .filter(|&i| {
-                let r = &s.rows[i as usize];
-                match filter {
-                    Filter::All => true,
-                    Filter::Outcome(o) => r.verdict.outcome == o,
-                    Filter::Failed => r.passed() == Some(false),
-                    Filter::Changed => changed.get(i as usize).copied().unwrap_or(false),
-                }
+            .filter(|&i| match filter {
+                Filter::All => true,
+                Filter::Outcome(o) => s.rows.outcome(i) == Some(o),
+                Filter::Failed => s.rows.failed(i),
+                Filter::Changed => changed.get(i as usize).copied().unwrap_or(false),
             })
             .collect();
         self.cursor = match keep {

@@ -30,14 +30,17 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     app.events_height.set(height.max(1));
     let offset = scroll::window(app.events_offset.get(), app.cursor, app.view.len(), height);
     app.events_offset.set(offset);
-    let shown = &app.view[offset..(offset + height).min(app.view.len())];
+    let shown: Vec<_> = app.view[offset..(offset + height).min(app.view.len())]
+        .iter()
+        .filter_map(|&row| Some((row, s.row(row)?)))
+        .collect();
 
     let digits = s.rows.len().to_string().len();
     let cols = Columns::plan(
         body.width as usize,
         digits,
         app.widths,
-        shown.iter().map(|&r| s.rows[r as usize].event_timestamp),
+        shown.iter().map(|(_, r)| r.event_timestamp),
     );
     let mut subtitle =
         (!app.view.is_empty()).then(|| format!("{}/{}", app.cursor + 1, app.view.len()));
@@ -58,8 +61,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let (head_lead, head_rest) = header.split_at(cols.lead().min(header.len()));
     let mut leads = vec![Line::styled(head_lead.to_string(), t.dim())];
     let mut rests = vec![Line::styled(head_rest.to_string(), t.dim())];
-    for (i, &row) in shown.iter().enumerate() {
-        let r = &s.rows[row as usize];
+    for (i, (row, r)) in shown.iter().enumerate() {
+        let row = *row;
         let v = &r.verdict;
         let check = match r.passed() {
             Some(true) => Span::styled("✓", t.pass()),

@@ -27,9 +27,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         frame.render_widget(block(app, Pane::Messages, None), area);
         return;
     };
-    let step = s.rows[row as usize].step;
-    let written = app.messages.written_by(step);
-    let mut held = app.messages.held_at(&s.rows, step);
+    // Row `i` is step `i`.
+    let written = app.messages.written_by(row);
+    let mut held = app.messages.held_at(row);
     let subtitle = (!held.is_empty()).then(|| format!("{} scheduled", held.len()));
     frame.render_widget(block(app, Pane::Messages, subtitle), area);
 
@@ -38,13 +38,12 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let own = match own_held {
         Some(r) => held_line(s, r).map(|l| Line::styled(l, t.dim().patch(t.selected_row()))),
         None if own_written => None,
-        None => Some(Line::styled(
-            format!(
-                "(event #{} delivered nothing)",
-                s.rows[row as usize].event_id
-            ),
-            t.dim(),
-        )),
+        None => s.row(row).map(|r| {
+            Line::styled(
+                format!("(event #{} delivered nothing)", r.event_id),
+                t.dim(),
+            )
+        }),
     };
     let body = inner(area);
     let room = (body.height as usize).saturating_sub(usize::from(own.is_some()));

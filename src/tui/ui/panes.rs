@@ -14,7 +14,7 @@ use crate::tui::content;
 fn selected_event(app: &App) -> Option<String> {
     let s = app.session.as_ref()?;
     let row = app.selected()?;
-    Some(format!("event #{}", s.rows[row as usize].event_id))
+    Some(format!("event #{}", s.row(row)?.event_id))
 }
 
 /// `lines` wrapped in `area` under the pane's frame, from the pane's scroll offset.
@@ -72,7 +72,10 @@ pub fn audit(frame: &mut Frame<'_>, area: Rect, app: &App) {
         frame.render_widget(block(app, Pane::Audit, None), area);
         return;
     };
-    let r = &s.rows[row as usize];
+    let Some(r) = s.row(row) else {
+        frame.render_widget(block(app, Pane::Audit, None), area);
+        return;
+    };
     let subtitle = format!("{} as of event #{}", r.user_id, r.event_id);
     let body = inner(area);
     let scroll = &app.scroll[Pane::Audit.index()];
@@ -80,7 +83,7 @@ pub fn audit(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let total = user_rows.partition_point(|&x| x <= row);
     let height = usize::from(body.height);
     let up = usize::from(scroll.y).min(total.saturating_sub(height));
-    let audit = explain::audit(&s.rows, user_rows, row, height + up);
+    let audit = explain::audit(|i| s.row(i), user_rows, row, height + up);
     let mut lines = content::lines(app.theme, audit);
     lines.truncate(lines.len().saturating_sub(up));
     let widest = lines.iter().map(Line::width).max().unwrap_or(0);

@@ -24,11 +24,7 @@ pub fn event(frame: &mut Frame<'_>, area: Rect, app: &App, scroll: &Scroll) {
     let lines = app.detail.full.clone();
     let rows = wrapped_rows(&lines, usize::from(body.width));
     let (y, _) = scroll.fit(rows, body.height, 0, body.width);
-    let title = match app
-        .detail
-        .row
-        .and_then(|r| app.session.as_ref().map(|s| &s.rows[r as usize]))
-    {
+    let title = match app.detail.row.and_then(|r| app.session.as_ref()?.row(r)) {
         Some(r) => format!(" Event #{} in full ", r.event_id),
         None => " Event ".to_string(),
     };
@@ -53,8 +49,12 @@ pub fn why_not(frame: &mut Frame<'_>, area: Rect, app: &App, answer: &WhyNot, cu
     app.events_height.set(room.max(1));
     let entry = |i: usize| {
         let (row, a, why) = &answer.rows[i];
-        let line = crate::explain::why_not::line(&s.rows[*row as usize], *a, why);
-        let mut l = content::lines(app.theme, vec![line]).remove(0);
+        let line = s
+            .row(*row)
+            .map(|r| crate::explain::why_not::line(&r, *a, why));
+        let mut l = content::lines(app.theme, line.into_iter().collect())
+            .pop()
+            .unwrap_or_default();
         if i == cursor {
             l = l.style(app.theme.selected_row());
         }
