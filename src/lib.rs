@@ -8,6 +8,7 @@ pub use workbench_core::{
 };
 
 pub mod diff_base;
+pub mod diff_run;
 pub mod import;
 pub mod pin;
 pub mod pipeline;

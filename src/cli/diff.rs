@@ -4,11 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use workbench::diff::{self, compare};
+use workbench::diff;
 use workbench::diff_base::Bases;
+use workbench::diff_run::{self, Version};
 use workbench::plan;
-use workbench::results::FileRun;
-use workbench::runner::run_scratch;
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
@@ -51,26 +50,18 @@ pub fn diff(args: &DiffArgs) -> color_eyre::Result<ExitCode> {
             base,
         ));
     }
-    let mut pairs = Vec::new();
+    let mut diffs = Vec::new();
     for (scenario, new_path, new, base_path, base) in plan {
-        let before = run_scratch(&scenario, &base)?;
-        let after = run_scratch(&scenario, &new)?;
-        pairs.push((
-            FileRun {
-                scenario: scenario.clone(),
-                rules_path: base_path,
-                rules: base,
-                results: before,
-            },
-            FileRun {
-                scenario,
-                rules_path: new_path,
-                rules: new,
-                results: after,
-            },
-        ));
+        let base = Version {
+            path: base_path,
+            rules: base,
+        };
+        let new = Version {
+            path: new_path,
+            rules: new,
+        };
+        diffs.push(diff_run::diff(&scenario, &base, &new)?);
     }
-    let diffs: Vec<_> = pairs.iter().map(|(b, n)| compare(b, n)).collect();
     print!(
         "{}",
         match args.format {

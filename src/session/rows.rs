@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use crate::engine::{DecisionAction, Outcome, ReasonCode};
+use crate::engine::{DecisionAction, Outcome, ReasonCode, Verdict};
 use crate::results::EventResult;
 use crate::rules::Channel;
 use crate::runner::ResultSink;
@@ -64,6 +64,23 @@ impl Decisions {
 
     pub fn outcome(&self, row: u32) -> Option<Outcome> {
         self.keys.get(row as usize).map(|k| k.outcome)
+    }
+
+    /// Row `row` decided as `v` does (see `Verdict::same_decision`).
+    pub fn same_verdict(&self, row: u32, v: &Verdict) -> bool {
+        let Some(k) = self.keys.get(row as usize) else {
+            return false;
+        };
+        (k.outcome, k.action, k.channel, k.code, k.deliver_at)
+            == (
+                v.outcome,
+                v.action_type,
+                v.channel,
+                v.reason_code,
+                v.deliver_at,
+            )
+            && self.tables.rules.name(k.rule) == v.matched_rule.as_deref()
+            && self.tables.templates.name(k.template) == v.template_name.as_deref()
     }
 }
 

@@ -227,3 +227,24 @@ proptest! {
         prop_assert_eq!(&*rows.get(0).unwrap(), &r);
     }
 }
+
+#[test]
+fn a_verdict_is_compared_with_a_row_by_decision() {
+    let rows = write(&varied());
+    let d = rows.decisions();
+    for (i, r) in varied().iter().enumerate() {
+        let i = u32::try_from(i).unwrap();
+        assert!(d.same_verdict(i, &r.verdict), "row {i}");
+        assert!(
+            !d.same_verdict(i + 1, &r.verdict) || i == 1,
+            "row {i} vs {}",
+            i + 1
+        );
+    }
+    let mut v = varied()[1].verdict.clone();
+    v.reason = "other words".into();
+    assert!(d.same_verdict(1, &v));
+    v.template_name = None;
+    assert!(!d.same_verdict(1, &v));
+    assert!(!d.same_verdict(9, &v));
+}

@@ -16,14 +16,14 @@ fn counts(s: Option<&RuleStats>) -> [String; 4] {
     }
 }
 
-pub fn text(diffs: &[FileDiff<'_>]) -> String {
+pub fn text(diffs: &[FileDiff]) -> String {
     let mut out = String::new();
     for d in diffs {
         let _ = writeln!(
             out,
             "{}: {} events, {} changed (base {}, new {})",
-            d.new.scenario.path.display(),
-            d.new.results.len(),
+            d.path.display(),
+            d.events,
             d.changed(),
             d.base.rules_path.display(),
             d.new.rules_path.display()
@@ -37,7 +37,7 @@ pub fn text(diffs: &[FileDiff<'_>]) -> String {
                 if n == 1 { "" } else { "s" }
             );
             for c in &g.changes {
-                let e = c.event;
+                let e = &c.event;
                 let _ = writeln!(
                     out,
                     "    #{} {} {} {} (line {})",
@@ -90,7 +90,7 @@ pub fn text(diffs: &[FileDiff<'_>]) -> String {
         }
     }
     let total: usize = diffs.iter().map(FileDiff::changed).sum();
-    let events: usize = diffs.iter().map(|d| d.new.results.len()).sum();
+    let events: usize = diffs.iter().map(|d| d.events).sum();
     let _ = writeln!(out, "{total} of {events} decisions changed");
     out
 }
@@ -145,14 +145,14 @@ struct JsonSummary {
     changed: usize,
 }
 
-pub fn json(diffs: &[FileDiff<'_>]) -> String {
+pub fn json(diffs: &[FileDiff]) -> String {
     let files: Vec<JsonFile> = diffs
         .iter()
         .map(|d| JsonFile {
-            path: d.new.scenario.path.display().to_string(),
+            path: d.path.display().to_string(),
             base: d.base.rules_path.display().to_string(),
             new: d.new.rules_path.display().to_string(),
-            events: d.new.results.len(),
+            events: d.events,
             changed: d.changed(),
             groups: d
                 .groups
