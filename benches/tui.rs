@@ -1,6 +1,7 @@
 //! The workbench's render path and reload on generated scenarios: frame time for a 200x50
 //! frame over 1,000,000 events in each view (and 80x24), a cursor step (which re-explains the
-//! selected event), a reload of 100,000 events, and why-not over a user with 10,000 events.
+//! selected event), paging through rows read from disk, a reload of 100,000 events, and
+//! why-not over a user with 10,000 events.
 //! `cargo bench --bench tui`; `BENCH_EVENTS` scales the big run.
 
 use std::path::Path;
@@ -104,6 +105,21 @@ fn main() {
     let big = scenario(dir.path(), events);
     let (session, took) = load(&big);
     println!("load of {events} events: {:.1} s", took.as_secs_f64());
+    // The workbench's resident memory with this run loaded, and its peak so far (Linux).
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        let kib = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        println!(
+            "resident memory with {events} events loaded: {} MiB (peak so far {} MiB)",
+            kib("VmRSS:") / 1024,
+            kib("VmHWM:") / 1024
+        );
+    }
     let mut app = App::new(
         "rules/rules.yaml".into(),
         big.display().to_string(),
@@ -153,6 +169,18 @@ fn main() {
     println!(
         "| step + redraw (j/k) | {:.3} ms |",
         (t.elapsed() / steps).as_secs_f64() * 1e3
+    );
+    // Paging: every frame shows rows not read yet (decoded from the session's rows file).
+    update::update(&mut app, Action::First);
+    let pages = (events / 50).clamp(1, 500);
+    let t = Instant::now();
+    for _ in 0..pages {
+        update::update(&mut app, Action::PageDown);
+        term.draw(|f| ui::render(f, &app)).unwrap();
+    }
+    println!(
+        "| page down + redraw (rows read from disk) | {:.3} ms |",
+        (t.elapsed() / u32::try_from(pages).unwrap_or(1)).as_secs_f64() * 1e3
     );
     let t = Instant::now();
     update::update(&mut app, Action::CycleFilter);

@@ -21,6 +21,10 @@ use crate::store::{SqliteStore, StoreError};
 
 pub use rows::{Decisions, Rows, RowsWriter, Sent};
 
+/// The page cache each shard's scratch database keeps once the run is done: re-explaining an
+/// event reads a few pages, and the workbench holds the last good run while the next loads.
+const KEPT_CACHE_MIB: u32 = 8;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     #[error(transparent)]
@@ -91,7 +95,7 @@ impl Session {
             counts: OutcomeCounts::default(),
             expectations: (0, 0),
         };
-        let (_, stores) = runner::run_sharded_keep(
+        let (_, mut stores) = runner::run_sharded_keep(
             &scenario,
             &rules,
             shards,
@@ -100,6 +104,9 @@ impl Session {
             progress,
             &mut sink,
         )?;
+        for store in &mut stores {
+            store.shrink_cache(KEPT_CACHE_MIB)?;
+        }
         Ok(Session {
             rules_path,
             rules,

@@ -1,10 +1,13 @@
 //! A run's results kept on disk: each row encoded once into a temporary file, read back on
 //! demand through a small cache, with in memory only what scans need (each row's decision,
-//! whether its expectations held, when a held line was written) and what messages.txt needs.
+//! whether its expectations held, when a held line was written) and what messages.txt needs:
+//! about 21 bytes a row.
 
 mod codec;
+mod column;
 mod names;
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,11 +19,17 @@ use crate::results::EventResult;
 use crate::rules::Channel;
 use crate::runner::ResultSink;
 use codec::Tables;
+use column::Column;
 
 /// Rows decoded and kept, by row number modulo this (a page of the Events pane, and more).
 const CACHE: usize = 1024;
 
-/// What `Verdict::same_decision` compares, with names as ids into the rows' tables.
+/// Row flags: its expectations did not hold; its line was written at its own step.
+const FAILED: u8 = 1;
+const WRITTEN_OWN: u8 = 2;
+
+/// What `Verdict::same_decision` compares but `deliver_at` (kept aside: few rows have one),
+/// with names as ids into the rows' tables: 12 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Key {
     outcome: Outcome,
@@ -29,13 +38,13 @@ struct Key {
     code: ReasonCode,
     rule: u32,
     template: u32,
-    deliver_at: Option<DateTime<Utc>>,
 }
 
 /// Every row's decision, comparable with another run's (Δ, the baseline).
 #[derive(Debug, Clone, Default)]
 pub struct Decisions {
-    keys: Vec<Key>,
+    keys: Column<Key>,
+    deliver_at: HashMap<u32, DateTime<Utc>>,
     tables: Tables,
 }
 
@@ -45,7 +54,23 @@ impl Decisions {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.keys.len() == 0
+    }
+
+    fn push(&mut self, v: &Verdict) {
+        let row = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
+        let t = &mut self.tables;
+        self.keys.push(Key {
+            outcome: v.outcome,
+            action: v.action_type,
+            channel: v.channel,
+            code: v.reason_code,
+            rule: t.rules.opt_id(v.matched_rule.as_ref()),
+            template: t.templates.opt_id(v.template_name.as_ref()),
+        });
+        if let Some(at) = v.deliver_at {
+            self.deliver_at.insert(row, at);
+        }
     }
 
     /// Row `row` decided as row `other_row` of `other` did (see `Verdict::same_decision`).
@@ -56,8 +81,8 @@ impl Decisions {
         ) else {
             return false;
         };
-        (a.outcome, a.action, a.channel, a.code, a.deliver_at)
-            == (b.outcome, b.action, b.channel, b.code, b.deliver_at)
+        (a.outcome, a.action, a.channel, a.code) == (b.outcome, b.action, b.channel, b.code)
+            && self.deliver_at.get(&row) == other.deliver_at.get(&other_row)
             && self.tables.rules.name(a.rule) == other.tables.rules.name(b.rule)
             && self.tables.templates.name(a.template) == other.tables.templates.name(b.template)
     }
@@ -71,14 +96,9 @@ impl Decisions {
         let Some(k) = self.keys.get(row as usize) else {
             return false;
         };
-        (k.outcome, k.action, k.channel, k.code, k.deliver_at)
-            == (
-                v.outcome,
-                v.action_type,
-                v.channel,
-                v.reason_code,
-                v.deliver_at,
-            )
+        (k.outcome, k.action, k.channel, k.code)
+            == (v.outcome, v.action_type, v.channel, v.reason_code)
+            && self.deliver_at.get(&row) == v.deliver_at.as_ref()
             && self.tables.rules.name(k.rule) == v.matched_rule.as_deref()
             && self.tables.templates.name(k.template) == v.template_name.as_deref()
     }
@@ -98,7 +118,6 @@ pub struct Sent {
 /// Rows being written, in step order (a [`ResultSink`]); `finish` makes them readable.
 pub struct RowsWriter {
     file: BufWriter<File>,
-    offsets: Vec<u64>,
     end: u64,
     buf: Vec<u8>,
     rows: Rows,
@@ -109,14 +128,13 @@ impl RowsWriter {
         let file = tempfile::tempfile()?;
         Ok(RowsWriter {
             file: BufWriter::with_capacity(1 << 16, file.try_clone()?),
-            offsets: vec![0],
             end: 0,
             buf: Vec::with_capacity(512),
             rows: Rows {
                 file: Mutex::new(file),
-                offsets: Vec::new(),
-                written_at: Vec::new(),
-                failed: Vec::new(),
+                offsets: Column::default(),
+                flags: Column::default(),
+                written_at: HashMap::new(),
                 decisions: Decisions::default(),
                 sent: Vec::new(),
                 cache: Mutex::new(vec![None; CACHE]),
@@ -134,7 +152,7 @@ impl RowsWriter {
 
     pub fn finish(mut self) -> std::io::Result<Rows> {
         self.file.flush()?;
-        self.rows.offsets = self.offsets;
+        self.rows.offsets.push(self.end);
         Ok(self.rows)
     }
 }
@@ -142,25 +160,19 @@ impl RowsWriter {
 impl ResultSink for RowsWriter {
     fn push(&mut self, r: EventResult) -> std::io::Result<()> {
         let rows = &mut self.rows;
-        let row = u32::try_from(rows.written_at.len()).unwrap_or(u32::MAX);
+        let row = u32::try_from(rows.flags.len()).unwrap_or(u32::MAX);
         self.buf.clear();
         codec::encode(&r, &mut rows.decisions.tables, &mut self.buf);
         self.file.write_all(&self.buf)?;
+        rows.offsets.push(self.end);
         self.end += self.buf.len() as u64;
-        self.offsets.push(self.end);
         let v = &r.verdict;
-        let t = &mut rows.decisions.tables;
-        rows.decisions.keys.push(Key {
-            outcome: v.outcome,
-            action: v.action_type,
-            channel: v.channel,
-            code: v.reason_code,
-            rule: t.rules.opt_id(v.matched_rule.as_ref()),
-            template: t.templates.opt_id(v.template_name.as_ref()),
-            deliver_at: v.deliver_at,
-        });
-        rows.written_at.push(r.written_at.unwrap_or(u32::MAX));
-        rows.failed.push(r.passed() == Some(false));
+        rows.decisions.push(v);
+        rows.flags
+            .push(if r.passed() == Some(false) { FAILED } else { 0 });
+        if let Some(at) = r.written_at {
+            rows.set_written(row, at);
+        }
         // A replay's line is its original's.
         if v.delivers() && !r.replayed {
             rows.sent.push(Sent {
@@ -174,9 +186,7 @@ impl ResultSink for RowsWriter {
     }
 
     fn written(&mut self, step: u32, at: u32) -> std::io::Result<()> {
-        if let Some(w) = self.rows.written_at.get_mut(step as usize) {
-            *w = at;
-        }
+        self.rows.set_written(step, at);
         Ok(())
     }
 }
@@ -186,12 +196,12 @@ type Cached = Option<(u32, Arc<EventResult>)>;
 /// A finished run's rows (row `i` is step `i`).
 pub struct Rows {
     file: Mutex<File>,
-    /// Where each row starts in the file, and where the last ends.
-    offsets: Vec<u64>,
-    /// The step each row's line was written at (`u32::MAX`: not written).
-    written_at: Vec<u32>,
-    /// Rows whose expectations did not hold.
-    failed: Vec<bool>,
+    /// Where each row starts in the file (and, once finished, where the last ends).
+    offsets: Column<u64>,
+    /// `FAILED`, `WRITTEN_OWN`.
+    flags: Column<u8>,
+    /// The step a line was written at, for lines written at a later step (held sends).
+    written_at: HashMap<u32, u32>,
     decisions: Decisions,
     sent: Vec<Sent>,
     cache: Mutex<Vec<Cached>>,
@@ -205,11 +215,21 @@ impl std::fmt::Debug for Rows {
 
 impl Rows {
     pub fn len(&self) -> usize {
-        self.written_at.len()
+        self.flags.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.written_at.is_empty()
+        self.flags.len() == 0
+    }
+
+    fn set_written(&mut self, row: u32, at: u32) {
+        if at == row {
+            if let Some(f) = self.flags.get_mut(row as usize) {
+                *f |= WRITTEN_OWN;
+            }
+        } else if (row as usize) < self.flags.len() {
+            self.written_at.insert(row, at);
+        }
     }
 
     /// Row `row` in full; `None` past the end (or if the file cannot be read back).
@@ -221,15 +241,18 @@ impl Rows {
             return Some(Arc::clone(hit));
         }
         let i = row as usize;
-        let (start, end) = (*self.offsets.get(i)?, *self.offsets.get(i + 1)?);
+        let (start, end) = (self.offsets.get(i)?, self.offsets.get(i + 1)?);
         let mut bytes = vec![0; usize::try_from(end - start).ok()?];
         {
             let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
             file.seek(SeekFrom::Start(start)).ok()?;
             file.read_exact(&mut bytes).ok()?;
         }
-        let written = self.written_at.get(i).copied().filter(|&w| w != u32::MAX);
-        let r = Arc::new(codec::decode(&bytes, &self.decisions.tables, written)?);
+        let r = Arc::new(codec::decode(
+            &bytes,
+            &self.decisions.tables,
+            self.written_at(row),
+        )?);
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)[slot] =
             Some((row, Arc::clone(&r)));
         Some(r)
@@ -246,15 +269,17 @@ impl Rows {
 
     /// Its expectations did not hold.
     pub fn failed(&self, row: u32) -> bool {
-        self.failed.get(row as usize).copied().unwrap_or(false)
+        self.flags
+            .get(row as usize)
+            .is_some_and(|f| f & FAILED != 0)
     }
 
     /// The step row `row`'s line was written at.
     pub fn written_at(&self, row: u32) -> Option<u32> {
-        self.written_at
-            .get(row as usize)
-            .copied()
-            .filter(|&w| w != u32::MAX)
+        if self.flags.get(row as usize)? & WRITTEN_OWN != 0 {
+            return Some(row);
+        }
+        self.written_at.get(&row).copied()
     }
 
     pub fn decisions(&self) -> &Decisions {

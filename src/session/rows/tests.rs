@@ -72,6 +72,8 @@ fn varied() -> Vec<EventResult> {
     alert.verdict.channel = Some(Channel::Internal);
     alert.verdict.matched_rule = Some("fraud".into());
     alert.event_type = "payment_failed".into();
+    // Written at its own step.
+    alert.written_at = Some(3);
     vec![plain(0, "u_a"), sent, replay, alert]
 }
 
@@ -107,7 +109,9 @@ fn rows_read_back_as_they_were_written_with_written_at_kept_aside() {
     assert_eq!(rows.get(4), None);
     assert_eq!(rows.iter().count(), 4);
     assert_eq!(rows.written_at(1), Some(3));
+    assert_eq!(rows.written_at(3), Some(3));
     assert_eq!(rows.written_at(0), None);
+    assert_eq!(rows.written_at(4), None);
     assert_eq!(
         (
             rows.failed(0),
