@@ -1,9 +1,11 @@
 //! `workbench diff`: what a rules change does to the decisions of the same events.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use color_eyre::eyre::WrapErr;
 use workbench::diff;
 use workbench::diff_base::Bases;
 use workbench::diff_run::{self, Version};
@@ -62,13 +64,14 @@ pub fn diff(args: &DiffArgs) -> color_eyre::Result<ExitCode> {
         };
         diffs.push(diff_run::diff(&scenario, &base, &new)?);
     }
-    print!(
-        "{}",
-        match args.format {
-            Format::Text => diff::text(&diffs),
-            Format::Json => diff::json(&diffs),
-        }
-    );
+    // Written as rendered: a month's changes need not sit in memory twice.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match args.format {
+        Format::Text => diff::write_text(&diffs, &mut out),
+        Format::Json => diff::write_json(&diffs, &mut out),
+    }
+    .and_then(|()| out.flush())
+    .wrap_err("cannot write the diff")?;
     let changed: usize = diffs.iter().map(workbench::diff::FileDiff::changed).sum();
     Ok(if args.fail_on_change && changed > 0 {
         ExitCode::from(1)

@@ -3,7 +3,7 @@
 
 mod render;
 
-pub use render::{json, text};
+pub use render::{json, text, write_json, write_text};
 
 use std::path::PathBuf;
 

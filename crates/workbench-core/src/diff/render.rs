@@ -1,6 +1,6 @@
 //! The diff as text (grouped changes, then per-rule counts) and as JSON.
 
-use std::fmt::Write;
+use std::io::{self, Write};
 
 use serde::Serialize;
 
@@ -17,9 +17,15 @@ fn counts(s: Option<&RuleStats>) -> [String; 4] {
 }
 
 pub fn text(diffs: &[FileDiff]) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write_text(diffs, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("the report is UTF-8")
+}
+
+/// [`text`], written as it is rendered.
+pub fn write_text(diffs: &[FileDiff], out: &mut impl Write) -> io::Result<()> {
     for d in diffs {
-        let _ = writeln!(
+        writeln!(
             out,
             "{}: {} events, {} changed (base {}, new {})",
             d.path.display(),
@@ -27,18 +33,18 @@ pub fn text(diffs: &[FileDiff]) -> String {
             d.changed(),
             d.base.rules_path.display(),
             d.new.rules_path.display()
-        );
+        )?;
         for g in &d.groups {
             let n = g.changes.len();
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  {}: {n} event{}",
                 g.label,
                 if n == 1 { "" } else { "s" }
-            );
+            )?;
             for c in &g.changes {
                 let e = &c.event;
-                let _ = writeln!(
+                writeln!(
                     out,
                     "    #{} {} {} {} (line {})",
                     e.event_id,
@@ -46,13 +52,13 @@ pub fn text(diffs: &[FileDiff]) -> String {
                     e.user_id,
                     e.event_type,
                     e.line
-                );
-                let _ = writeln!(out, "      before: {}", c.before.reason);
-                let _ = writeln!(out, "      after:  {}", e.verdict.reason);
+                )?;
+                writeln!(out, "      before: {}", c.before.reason)?;
+                writeln!(out, "      after:  {}", e.verdict.reason)?;
             }
         }
         for g in &d.guards {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  {} user{} {} ({} event{})",
                 g.users,
@@ -60,15 +66,15 @@ pub fn text(diffs: &[FileDiff]) -> String {
                 g.label,
                 g.events,
                 if g.events == 1 { "" } else { "s" }
-            );
+            )?;
         }
         let rows = d.rule_counts();
         let width = column_width(rows.iter().map(|(r, _, _)| r.chars().count()), 4);
-        let _ = writeln!(
+        writeln!(
             out,
             "  {:width$}  {:>15}  {:>15}  {:>15}  {:>15}",
             "rule", "matched", "allowed", "suppressed", "alerted"
-        );
+        )?;
         for (rule, before, after) in &rows {
             let (b, a) = (counts(before.as_ref()), counts(after.as_ref()));
             let cells: Vec<String> = b
@@ -82,54 +88,53 @@ pub fn text(diffs: &[FileDiff]) -> String {
                     }
                 })
                 .collect();
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  {:width$}  {:>15}  {:>15}  {:>15}  {:>15}",
                 rule, cells[0], cells[1], cells[2], cells[3]
-            );
+            )?;
         }
     }
     let total: usize = diffs.iter().map(FileDiff::changed).sum();
     let events: usize = diffs.iter().map(|d| d.events).sum();
-    let _ = writeln!(out, "{total} of {events} decisions changed");
-    out
+    writeln!(out, "{total} of {events} decisions changed")
 }
 
 #[derive(Serialize)]
-struct JsonReport {
-    files: Vec<JsonFile>,
+struct JsonReport<'a> {
+    files: Vec<JsonFile<'a>>,
     summary: JsonSummary,
 }
 
 #[derive(Serialize)]
-struct JsonFile {
+struct JsonFile<'a> {
     path: String,
     base: String,
     new: String,
     events: usize,
     changed: usize,
-    groups: Vec<JsonGroup>,
-    guards: Vec<super::GuardChange>,
+    groups: Vec<JsonGroup<'a>>,
+    guards: &'a [super::GuardChange],
     rules: Vec<JsonRule>,
 }
 
 #[derive(Serialize)]
-struct JsonGroup {
-    label: String,
+struct JsonGroup<'a> {
+    label: &'a str,
     count: usize,
-    events: Vec<JsonChange>,
+    events: Vec<JsonChange<'a>>,
 }
 
 #[derive(Serialize)]
-struct JsonChange {
+struct JsonChange<'a> {
     index: u32,
     line: u32,
     event_id: i64,
-    user_id: String,
-    event_type: String,
+    user_id: &'a str,
+    event_type: &'a str,
     event_timestamp: String,
-    before: Verdict,
-    after: Verdict,
+    before: &'a Verdict,
+    after: &'a Verdict,
 }
 
 #[derive(Serialize)]
@@ -146,6 +151,13 @@ struct JsonSummary {
 }
 
 pub fn json(diffs: &[FileDiff]) -> String {
+    let mut out = Vec::new();
+    write_json(diffs, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// [`json`], written as it is rendered.
+pub fn write_json(diffs: &[FileDiff], out: &mut impl Write) -> io::Result<()> {
     let files: Vec<JsonFile> = diffs
         .iter()
         .map(|d| JsonFile {
@@ -158,7 +170,7 @@ pub fn json(diffs: &[FileDiff]) -> String {
                 .groups
                 .iter()
                 .map(|g| JsonGroup {
-                    label: g.label.clone(),
+                    label: &g.label,
                     count: g.changes.len(),
                     events: g
                         .changes
@@ -167,16 +179,16 @@ pub fn json(diffs: &[FileDiff]) -> String {
                             index: c.event.step + 1,
                             line: c.event.line,
                             event_id: c.event.event_id,
-                            user_id: c.event.user_id.to_string(),
-                            event_type: c.event.event_type.to_string(),
+                            user_id: &c.event.user_id,
+                            event_type: &c.event.event_type,
                             event_timestamp: format_ts(c.event.event_timestamp),
-                            before: c.before.clone(),
-                            after: c.event.verdict.clone(),
+                            before: &c.before,
+                            after: &c.event.verdict,
                         })
                         .collect(),
                 })
                 .collect(),
-            guards: d.guards.clone(),
+            guards: &d.guards,
             rules: d
                 .rule_counts()
                 .into_iter()
@@ -192,7 +204,6 @@ pub fn json(diffs: &[FileDiff]) -> String {
         events: files.iter().map(|f| f.events).sum(),
         changed: files.iter().map(|f| f.changed).sum(),
     };
-    let mut s = serde_json::to_string_pretty(&JsonReport { files, summary }).expect("serialises");
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *out, &JsonReport { files, summary })?;
+    writeln!(out)
 }
