@@ -21,6 +21,11 @@ use crate::store::{SqliteStore, StoreError};
 
 pub use rows::{Decisions, Rows, RowsWriter, Sent};
 
+/// The scratch databases' page cache while a session runs, shared by the shards: less than
+/// `run`'s, because a session also keeps about 25 bytes per event in memory (see `rows`), and
+/// a month of 10 million events stays under 1 GiB.
+const SCRATCH_MIB: u32 = 384;
+
 /// The page cache each shard's scratch database keeps once the run is done: re-explaining an
 /// event reads a few pages, and the workbench holds the last good run while the next loads.
 const KEPT_CACHE_MIB: u32 = 8;
@@ -99,7 +104,7 @@ impl Session {
             &scenario,
             &rules,
             shards,
-            runner::SCRATCH_MIB,
+            SCRATCH_MIB,
             &mut Discard,
             progress,
             &mut sink,
