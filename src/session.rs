@@ -26,10 +26,6 @@ pub use rows::{Decisions, Rows, RowsWriter, Sent};
 /// a month of 10 million events stays under 1 GiB.
 const SCRATCH_MIB: u32 = 384;
 
-/// The page cache each shard's scratch database keeps once the run is done: re-explaining an
-/// event reads a few pages, and the workbench holds the last good run while the next loads.
-const KEPT_CACHE_MIB: u32 = 8;
-
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     #[error(transparent)]
@@ -100,7 +96,7 @@ impl Session {
             counts: OutcomeCounts::default(),
             expectations: (0, 0),
         };
-        let (_, mut stores) = runner::run_sharded_keep(
+        let (_, stores) = runner::run_sharded_keep(
             &scenario,
             &rules,
             shards,
@@ -109,9 +105,6 @@ impl Session {
             progress,
             &mut sink,
         )?;
-        for store in &mut stores {
-            store.shrink_cache(KEPT_CACHE_MIB)?;
-        }
         Ok(Session {
             rules_path,
             rules,

@@ -9,7 +9,7 @@ mod names;
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -23,6 +23,10 @@ use column::Column;
 
 /// Rows decoded and kept, by row number modulo this (a page of the Events pane, and more).
 const CACHE: usize = 1024;
+
+/// Bytes read at once: the rows after one just read (the next page, a user's next events
+/// when they are close) are then read without a system call.
+const READ_AHEAD: usize = 16 * 1024;
 
 /// Row flags: its expectations did not hold; its line was written at its own step.
 const FAILED: u8 = 1;
@@ -131,7 +135,10 @@ impl RowsWriter {
             end: 0,
             buf: Vec::with_capacity(512),
             rows: Rows {
-                file: Mutex::new(file),
+                file: Mutex::new(Reader {
+                    file: BufReader::with_capacity(READ_AHEAD, file),
+                    pos: 0,
+                }),
                 offsets: Column::default(),
                 flags: Column::default(),
                 written_at: HashMap::new(),
@@ -152,6 +159,14 @@ impl RowsWriter {
 
     pub fn finish(mut self) -> std::io::Result<Rows> {
         self.file.flush()?;
+        // The writer shares the file's position: the reader starts from the top.
+        let reader = self
+            .rows
+            .file
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        reader.file.seek(SeekFrom::Start(0))?;
+        reader.pos = 0;
         self.rows.offsets.push(self.end);
         Ok(self.rows)
     }
@@ -193,9 +208,27 @@ impl ResultSink for RowsWriter {
 
 type Cached = Option<(u32, Arc<EventResult>)>;
 
+/// The rows file, read through a buffer that is kept when the next read is within it.
+struct Reader {
+    file: BufReader<File>,
+    /// Where the next read starts.
+    pos: u64,
+}
+
+impl Reader {
+    fn read_at(&mut self, at: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        let by = i64::try_from(at).unwrap_or(i64::MAX) - i64::try_from(self.pos).unwrap_or(0);
+        self.file.seek_relative(by)?;
+        self.pos = at;
+        self.file.read_exact(buf)?;
+        self.pos += buf.len() as u64;
+        Ok(())
+    }
+}
+
 /// A finished run's rows (row `i` is step `i`).
 pub struct Rows {
-    file: Mutex<File>,
+    file: Mutex<Reader>,
     /// Where each row starts in the file (and, once finished, where the last ends).
     offsets: Column<u64>,
     /// `FAILED`, `WRITTEN_OWN`.
@@ -243,11 +276,11 @@ impl Rows {
         let i = row as usize;
         let (start, end) = (self.offsets.get(i)?, self.offsets.get(i + 1)?);
         let mut bytes = vec![0; usize::try_from(end - start).ok()?];
-        {
-            let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-            file.seek(SeekFrom::Start(start)).ok()?;
-            file.read_exact(&mut bytes).ok()?;
-        }
+        self.file
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .read_at(start, &mut bytes)
+            .ok()?;
         let r = Arc::new(codec::decode(
             &bytes,
             &self.decisions.tables,

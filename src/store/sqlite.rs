@@ -65,17 +65,6 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// Write the cached pages out (a scratch database keeps them dirty in memory) and keep at
-    /// most `cache_mib` MiB of them from now on: a finished run's database, kept for
-    /// re-explaining, need not hold its working set.
-    pub fn shrink_cache(&mut self, cache_mib: u32) -> Result<(), StoreError> {
-        self.conn.cache_flush()?;
-        self.conn
-            .pragma_update(None, "cache_size", -i64::from(cache_mib.max(1)) * 1024)?;
-        self.conn.release_memory()?;
-        Ok(())
-    }
-
     /// Open (creating if needed) a database file in WAL mode and migrate it.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path)?;
