@@ -80,11 +80,14 @@ fn main() {
     for _ in 0..3 {
         for (i, shards) in [1, cores].into_iter().enumerate() {
             let t = Instant::now();
-            let s = Session::run_sharded(
+            let s = Session::run_with(
                 plan.scenario.clone(),
                 plan.rules_path.clone(),
                 plan.rules.clone(),
-                shards,
+                workbench::session::Budget {
+                    shards,
+                    ..workbench::session::Budget::default()
+                },
                 |_| {},
             )
             .unwrap();

@@ -19,7 +19,13 @@ pub struct Version {
     pub rules: Arc<RuleSet>,
 }
 
-pub fn diff(scenario: &Scenario, base: &Version, new: &Version) -> Result<FileDiff, RunError> {
+/// `scratch_mib`: each run's scratch databases' page cache, shared by the shards.
+pub fn diff(
+    scenario: &Scenario,
+    base: &Version,
+    new: &Version,
+    scratch_mib: u32,
+) -> Result<FileDiff, RunError> {
     let mut builder = Builder::new(
         scenario.path.clone(),
         Side::new(base.path.clone(), &base.rules),
@@ -29,11 +35,12 @@ pub fn diff(scenario: &Scenario, base: &Version, new: &Version) -> Result<FileDi
         rows: RowsWriter::new()?,
         builder: &mut builder,
     };
-    run(scenario, &base.rules, &mut before)?;
+    run(scenario, &base.rules, scratch_mib, &mut before)?;
     let rows = before.rows.finish()?;
     run(
         scenario,
         &new.rules,
+        scratch_mib,
         &mut After {
             base: &rows,
             builder: &mut builder,
@@ -42,12 +49,17 @@ pub fn diff(scenario: &Scenario, base: &Version, new: &Version) -> Result<FileDi
     Ok(builder.finish())
 }
 
-fn run(scenario: &Scenario, rules: &RuleSet, out: &mut impl ResultSink) -> Result<(), RunError> {
+fn run(
+    scenario: &Scenario,
+    rules: &RuleSet,
+    scratch_mib: u32,
+    out: &mut impl ResultSink,
+) -> Result<(), RunError> {
     runner::run_sharded(
         scenario,
         rules,
         runner::default_shards(),
-        runner::SCRATCH_MIB,
+        scratch_mib,
         &mut Discard,
         |_| {},
         out,
@@ -134,7 +146,7 @@ mod tests {
         ] {
             let scenario = Scenario::load(&root.join(file)).unwrap();
             for (base, new) in [(&rules, &growth), (&growth, &rules), (&rules, &rules)] {
-                let streamed = [diff(&scenario, base, new).unwrap()];
+                let streamed = [diff(&scenario, base, new, 64).unwrap()];
                 let in_memory = [held(&scenario, base, new)];
                 assert_eq!(text(&streamed), text(&in_memory), "{file}");
                 assert_eq!(json(&streamed), json(&in_memory), "{file}");

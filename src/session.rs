@@ -21,10 +21,27 @@ use crate::store::{SqliteStore, StoreError};
 
 pub use rows::{Decisions, Rows, RowsWriter, Sent};
 
-/// The scratch databases' page cache while a session runs, shared by the shards: less than
-/// `run`'s, because a session also keeps about 25 bytes per event in memory (see `rows`), and
-/// a month of 10 million events stays under 1 GiB.
-const SCRATCH_MIB: u32 = 384;
+/// The scratch databases' page cache while a session runs, shared by the shards, by default:
+/// less than `run`'s, because a session also keeps about 25 bytes per event in memory (see
+/// `rows`), and a month of 10 million events stays under 1 GiB.
+pub const SCRATCH_MIB: u32 = 384;
+
+/// What a session's run may use: threads, and the scratch databases' page cache (past it they
+/// spill to their temporary files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub shards: usize,
+    pub scratch_mib: u32,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget {
+            shards: runner::default_shards(),
+            scratch_mib: SCRATCH_MIB,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -55,39 +72,42 @@ pub struct Session {
 }
 
 impl Session {
-    /// Load the scenario and its rules, and run it in a fresh in-memory database.
+    /// Load the scenario and its rules, and run it with the default budget.
     pub fn load(
         scenario: &Path,
         rules_flag: Option<&Path>,
         progress: impl FnMut(usize),
     ) -> Result<Session, SessionError> {
-        let p = RulesCache::new(rules_flag).plan(scenario)?;
-        Session::run(p.scenario, p.rules_path, p.rules, progress)
+        Session::load_with(scenario, rules_flag, Budget::default(), progress)
     }
 
-    /// Run on a thread per core (at most 8).
+    pub fn load_with(
+        scenario: &Path,
+        rules_flag: Option<&Path>,
+        budget: Budget,
+        progress: impl FnMut(usize),
+    ) -> Result<Session, SessionError> {
+        let p = RulesCache::new(rules_flag).plan(scenario)?;
+        Session::run_with(p.scenario, p.rules_path, p.rules, budget, progress)
+    }
+
+    /// Run with the default budget: a thread per core (at most 8).
     pub fn run(
         scenario: Scenario,
         rules_path: PathBuf,
         rules: Arc<RuleSet>,
         progress: impl FnMut(usize),
     ) -> Result<Session, SessionError> {
-        Session::run_sharded(
-            scenario,
-            rules_path,
-            rules,
-            runner::default_shards(),
-            progress,
-        )
+        Session::run_with(scenario, rules_path, rules, Budget::default(), progress)
     }
 
-    /// Users are independent: decided on `shards` threads, each with its own scratch
+    /// Users are independent: decided on `budget.shards` threads, each with its own scratch
     /// database, merged into the rows one database would give.
-    pub fn run_sharded(
+    pub fn run_with(
         scenario: Scenario,
         rules_path: PathBuf,
         rules: Arc<RuleSet>,
-        shards: usize,
+        budget: Budget,
         progress: impl FnMut(usize),
     ) -> Result<Session, SessionError> {
         let mut sink = Indexed {
@@ -99,8 +119,8 @@ impl Session {
         let (_, stores) = runner::run_sharded_keep(
             &scenario,
             &rules,
-            shards,
-            SCRATCH_MIB,
+            budget.shards,
+            budget.scratch_mib,
             &mut Discard,
             progress,
             &mut sink,

@@ -10,7 +10,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use workbench::generate::{GenSpec, generate};
-use workbench::session::Session;
+use workbench::session::{Budget, Session};
 use workbench::tui::app::{App, Mode};
 use workbench::tui::keys::Action;
 use workbench::tui::theme::Theme;
@@ -448,16 +448,26 @@ fn a_sharded_session_explains_every_event_from_its_users_shard() {
         let plan = workbench::plan::RulesCache::new(None)
             .plan(&root.join(file))
             .unwrap();
-        let one = Session::run_sharded(
+        let budget = |shards| Budget {
+            shards,
+            ..Budget::default()
+        };
+        let one = Session::run_with(
             plan.scenario.clone(),
             plan.rules_path.clone(),
             plan.rules.clone(),
-            1,
+            budget(1),
             |_| {},
         )
         .unwrap();
-        let mut three =
-            Session::run_sharded(plan.scenario, plan.rules_path, plan.rules, 3, |_| {}).unwrap();
+        let mut three = Session::run_with(
+            plan.scenario,
+            plan.rules_path,
+            plan.rules,
+            budget(3),
+            |_| {},
+        )
+        .unwrap();
         assert_eq!(
             one.rows.iter().collect::<Vec<_>>(),
             three.rows.iter().collect::<Vec<_>>(),

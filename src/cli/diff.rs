@@ -28,6 +28,10 @@ pub struct DiffArgs {
     /// Exit 1 when any decision changed.
     #[arg(long)]
     fail_on_change: bool,
+    /// Memory for each run's scratch databases, shared by the shards: past it they spill to a
+    /// temporary file.
+    #[arg(long, value_name = "MIB", default_value_t = workbench::runner::SCRATCH_MIB)]
+    scratch_memory: u32,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -62,7 +66,7 @@ pub fn diff(args: &DiffArgs) -> color_eyre::Result<ExitCode> {
             path: new_path,
             rules: new,
         };
-        diffs.push(diff_run::diff(&scenario, &base, &new)?);
+        diffs.push(diff_run::diff(&scenario, &base, &new, args.scratch_memory)?);
     }
     // Written as rendered: a month's changes need not sit in memory twice.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

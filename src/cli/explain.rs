@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 use color_eyre::eyre::eyre;
 use workbench::explain::{self, Line};
-use workbench::session::Session;
+use workbench::session::{Budget, Session};
 use workbench::why_not;
 
 #[derive(Debug, Args)]
@@ -25,10 +25,18 @@ pub struct ExplainArgs {
     /// the user's events, and why it did not send.
     #[arg(long, value_name = "TEMPLATE")]
     why_not: Option<String>,
+    /// Memory for the scratch databases, shared by the shards: past it they spill to a
+    /// temporary file.
+    #[arg(long, value_name = "MIB", default_value_t = workbench::session::SCRATCH_MIB)]
+    scratch_memory: u32,
 }
 
 pub fn explain(args: &ExplainArgs) -> color_eyre::Result<ExitCode> {
-    let mut session = Session::load(&args.scenario, args.rules.as_deref(), |_| {})?;
+    let budget = Budget {
+        scratch_mib: args.scratch_memory,
+        ..Budget::default()
+    };
+    let mut session = Session::load_with(&args.scenario, args.rules.as_deref(), budget, |_| {})?;
     let Some(rows) = session.by_user.get(args.user.as_str()).cloned() else {
         return Err(eyre!(
             "no events for user `{}` in `{}`",

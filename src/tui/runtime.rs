@@ -27,7 +27,7 @@ use super::ui;
 use super::update::{self, Command};
 use crate::plan::{RulesCache, rules_path};
 use crate::scenario::Scenario;
-use crate::session::{Session, SessionError};
+use crate::session::{Budget, Session, SessionError};
 
 enum Msg {
     FileChanged,
@@ -43,6 +43,8 @@ enum Msg {
 pub struct Options {
     pub scenario: PathBuf,
     pub rules: Option<PathBuf>,
+    /// The scratch databases' page cache for each run, in MiB.
+    pub scratch_mib: u32,
 }
 
 pub fn run(opts: &Options) -> color_eyre::Result<()> {
@@ -194,7 +196,13 @@ impl Worker {
                     rules = Some(rules_path(opts.rules.as_deref(), scenario.rules.as_deref()));
                     let (path, set) =
                         RulesCache::new(opts.rules.as_deref()).for_scenario(&scenario)?;
-                    Session::run(scenario, path, set, |n| done.store(n, Ordering::Relaxed))
+                    let budget = Budget {
+                        scratch_mib: opts.scratch_mib,
+                        ..Budget::default()
+                    };
+                    Session::run_with(scenario, path, set, budget, |n| {
+                        done.store(n, Ordering::Relaxed);
+                    })
                 });
             let _ = tx.send(Msg::Loaded {
                 result: Box::new(result),
