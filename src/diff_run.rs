@@ -1,11 +1,12 @@
 //! `diff`'s two runs over one scenario in bounded memory: the old rules' results go to disk
 //! (see `session::Rows`) as they are counted; the new rules' results are counted and compared
-//! with them as they come, and only changed events are kept.
+//! with them as they come, and the changed ones go to disk too, read back as the report is
+//! written.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::diff::{Builder, FileDiff, Side};
+use crate::diff::{Builder, Change, Changes, FileDiff, Side};
 use crate::provider::Discard;
 use crate::results::EventResult;
 use crate::rules::RuleSet;
@@ -37,16 +38,37 @@ pub fn diff(
     };
     run(scenario, &base.rules, scratch_mib, &mut before)?;
     let rows = before.rows.finish()?;
-    run(
-        scenario,
-        &new.rules,
-        scratch_mib,
-        &mut After {
-            base: &rows,
-            builder: &mut builder,
-        },
-    )?;
-    Ok(builder.finish())
+    let mut after = After {
+        base: &rows,
+        builder: &mut builder,
+        changed: RowsWriter::new()?,
+    };
+    run(scenario, &new.rules, scratch_mib, &mut after)?;
+    let changed = after.changed.finish()?;
+    Ok(builder.finish(Box::new(OnDisk {
+        base: rows,
+        changed,
+    })))
+}
+
+/// The changed events under the new rules, and the old rules' rows they are compared with
+/// (both on disk).
+#[derive(Debug)]
+struct OnDisk {
+    base: Rows,
+    changed: Rows,
+}
+
+impl Changes for OnDisk {
+    fn change(&self, i: u32) -> Option<Change> {
+        let after = self.changed.get(i)?;
+        // Row `i` of a run is step `i`.
+        let before = self.base.get(after.step)?;
+        Some(Change {
+            event: (*after).clone(),
+            before: before.verdict.clone(),
+        })
+    }
 }
 
 fn run(
@@ -86,17 +108,21 @@ impl ResultSink for Before<'_> {
 struct After<'a> {
     base: &'a Rows,
     builder: &'a mut Builder,
+    changed: RowsWriter,
 }
 
 impl ResultSink for After<'_> {
-    fn push(&mut self, r: EventResult) -> std::io::Result<()> {
+    fn push(&mut self, mut r: EventResult) -> std::io::Result<()> {
         self.builder.new_result(&r);
         // Row `i` is step `i`.
         if !self.base.decisions().same_verdict(r.step, &r.verdict) {
             let before = self.base.get(r.step).ok_or_else(|| {
                 std::io::Error::other(format!("cannot read back the old rules' row {}", r.step))
             })?;
-            self.builder.changed(before.verdict.clone(), r);
+            self.builder.changed(&before.verdict, &r);
+            // The report does not show when a line was written.
+            r.written_at = None;
+            self.changed.push(r)?;
         }
         Ok(())
     }

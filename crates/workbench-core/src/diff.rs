@@ -5,6 +5,7 @@ mod render;
 
 pub use render::{json, text, write_json, write_text};
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::engine::Verdict;
@@ -18,11 +19,23 @@ pub struct Change {
     pub before: Verdict,
 }
 
-/// Changes of one kind (`insufficient_funds_email allow -> suppress`).
+/// Where a diff's changed events are kept until the report is written (in memory, or on
+/// disk for a month of events): change `i` is the `i`th passed to [`Builder::changed`].
+pub trait Changes: std::fmt::Debug {
+    fn change(&self, i: u32) -> Option<Change>;
+}
+
+impl Changes for Vec<Change> {
+    fn change(&self, i: u32) -> Option<Change> {
+        self.get(i as usize).cloned()
+    }
+}
+
+/// Changes of one kind (`insufficient_funds_email allow -> suppress`), by number.
 #[derive(Debug, Clone)]
 pub struct Group {
     pub label: String,
-    pub changes: Vec<Change>,
+    pub changes: Vec<u32>,
 }
 
 /// One rules version's side of a diff: its file and its per-rule counts.
@@ -42,7 +55,7 @@ impl Side {
 }
 
 /// One scenario run under both rule versions: the changed events, not every event.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct FileDiff {
     /// The scenario file.
     pub path: PathBuf,
@@ -52,6 +65,7 @@ pub struct FileDiff {
     pub groups: Vec<Group>,
     /// Changes by the guard that caused them: `newly stopped by cap marketing_per_day`.
     pub guards: Vec<GuardChange>,
+    pub changes: Box<dyn Changes>,
 }
 
 /// How many users and events a guard newly stopped, or no longer stops.
@@ -90,67 +104,97 @@ impl FileDiff {
 }
 
 /// A diff gathered one event at a time, so that neither run is held: each side's results
-/// are counted as they come, and only changed events are kept.
-#[derive(Debug, Clone)]
+/// are counted as they come, and each change is labelled and counted when it is met; the
+/// caller keeps the changed events themselves (see [`Changes`]).
+#[derive(Debug)]
 pub struct Builder {
-    diff: FileDiff,
+    path: PathBuf,
+    events: usize,
+    base: Side,
+    new: Side,
+    groups: Vec<Group>,
+    /// Per guard label: the users and the number of events.
+    guards: BTreeMap<String, (BTreeSet<Box<str>>, usize)>,
+    changed: u32,
 }
 
 impl Builder {
     pub fn new(path: PathBuf, base: Side, new: Side) -> Builder {
         Builder {
-            diff: FileDiff {
-                path,
-                events: 0,
-                base,
-                new,
-                groups: Vec::new(),
-                guards: Vec::new(),
-            },
+            path,
+            events: 0,
+            base,
+            new,
+            groups: Vec::new(),
+            guards: BTreeMap::new(),
+            changed: 0,
         }
     }
 
     /// A result of the run under the old rules.
     pub fn base(&mut self, r: &EventResult) {
-        self.diff.base.counts.add(r);
+        self.base.counts.add(r);
     }
 
     /// A result of the run under the new rules.
     pub fn new_result(&mut self, r: &EventResult) {
-        self.diff.new.counts.add(r);
-        self.diff.events += 1;
+        self.new.counts.add(r);
+        self.events += 1;
     }
 
-    /// An event whose new decision (`after`) is not the same decision as `before`.
-    pub fn changed(&mut self, before: Verdict, after: EventResult) {
-        let label = label(&before, &after.verdict);
-        let change = Change {
-            event: after,
-            before,
-        };
-        match self.diff.groups.iter_mut().find(|g| g.label == label) {
-            Some(g) => g.changes.push(change),
-            None => self.diff.groups.push(Group {
+    /// An event whose new decision (`after`) is not the same decision as `before`: the next
+    /// change, which the caller keeps.
+    pub fn changed(&mut self, before: &Verdict, after: &EventResult) {
+        let i = self.changed;
+        self.changed += 1;
+        let label = label(before, &after.verdict);
+        match self.groups.iter_mut().find(|g| g.label == label) {
+            Some(g) => g.changes.push(i),
+            None => self.groups.push(Group {
                 label,
-                changes: vec![change],
+                changes: vec![i],
             }),
+        }
+        if let Some(label) = guard_label(before, &after.verdict) {
+            let entry = self.guards.entry(label).or_default();
+            if !entry.0.contains(&after.user_id) {
+                entry.0.insert(after.user_id.clone());
+            }
+            entry.1 += 1;
         }
     }
 
-    pub fn finish(self) -> FileDiff {
-        let mut diff = self.diff;
-        diff.groups.sort_by(|a, b| {
+    pub fn finish(self, changes: Box<dyn Changes>) -> FileDiff {
+        let mut groups = self.groups;
+        groups.sort_by(|a, b| {
             b.changes
                 .len()
                 .cmp(&a.changes.len())
                 .then_with(|| a.label.cmp(&b.label))
         });
-        diff.guards = by_guard(&diff.groups);
-        diff
+        let mut guards: Vec<GuardChange> = self
+            .guards
+            .into_iter()
+            .map(|(label, (users, events))| GuardChange {
+                label,
+                users: users.len(),
+                events,
+            })
+            .collect();
+        guards.sort_by(|a, b| b.users.cmp(&a.users).then_with(|| a.label.cmp(&b.label)));
+        FileDiff {
+            path: self.path,
+            events: self.events,
+            base: self.base,
+            new: self.new,
+            groups,
+            guards,
+            changes,
+        }
     }
 }
 
-/// Compare two runs of the same scenario, event by event.
+/// Compare two runs of the same scenario, event by event, holding the changes in memory.
 pub fn compare(base: &FileRun, new: &FileRun) -> FileDiff {
     let mut b = Builder::new(
         new.scenario.path.clone(),
@@ -160,44 +204,32 @@ pub fn compare(base: &FileRun, new: &FileRun) -> FileDiff {
     for r in &base.results {
         b.base(r);
     }
+    let mut changes = Vec::new();
     for (old, r) in base.results.iter().zip(&new.results) {
         b.new_result(r);
         if !old.verdict.same_decision(&r.verdict) {
-            b.changed(old.verdict.clone(), r.clone());
+            b.changed(&old.verdict, r);
+            changes.push(Change {
+                event: r.clone(),
+                before: old.verdict.clone(),
+            });
         }
     }
-    b.finish()
+    b.finish(Box::new(changes))
 }
 
-/// The changes a guard explains: sends it now stops that it did not, or no longer stops.
-fn by_guard(groups: &[Group]) -> Vec<GuardChange> {
-    let mut seen: std::collections::BTreeMap<String, (std::collections::BTreeSet<&str>, usize)> =
-        std::collections::BTreeMap::new();
-    for c in groups.iter().flat_map(|g| &g.changes) {
-        let (before, after) = (c.before.stopped_by(), c.event.verdict.stopped_by());
-        if before == after {
-            continue;
-        }
-        let label = match (after, before) {
-            (Some(g), _) if g.starts_with("cap ") => format!("newly capped by {}", &g[4..]),
-            (Some(g), _) => format!("newly stopped by {g}"),
-            (None, Some(g)) => format!("no longer stopped by {g}"),
-            (None, None) => continue,
-        };
-        let entry = seen.entry(label).or_default();
-        entry.0.insert(&c.event.user_id);
-        entry.1 += 1;
+/// The guard a change is down to: sends it now stops that it did not, or no longer stops.
+fn guard_label(before: &Verdict, after: &Verdict) -> Option<String> {
+    let (before, after) = (before.stopped_by(), after.stopped_by());
+    if before == after {
+        return None;
     }
-    let mut out: Vec<GuardChange> = seen
-        .into_iter()
-        .map(|(label, (users, events))| GuardChange {
-            label,
-            users: users.len(),
-            events,
-        })
-        .collect();
-    out.sort_by(|a, b| b.users.cmp(&a.users).then_with(|| a.label.cmp(&b.label)));
-    out
+    match (after, before) {
+        (Some(g), _) if g.starts_with("cap ") => Some(format!("newly capped by {}", &g[4..])),
+        (Some(g), _) => Some(format!("newly stopped by {g}")),
+        (None, Some(g)) => Some(format!("no longer stopped by {g}")),
+        (None, None) => None,
+    }
 }
 
 /// The kind of a change, in words.

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::FileDiff;
+use super::{Change, FileDiff};
 use crate::engine::Verdict;
 use crate::event::format_ts;
 use crate::results::{RuleStats, column_width};
@@ -42,7 +42,8 @@ pub fn write_text(diffs: &[FileDiff], out: &mut impl Write) -> io::Result<()> {
                 g.label,
                 if n == 1 { "" } else { "s" }
             )?;
-            for c in &g.changes {
+            for &i in &g.changes {
+                let c = change(d, i)?;
                 let e = &c.event;
                 writeln!(
                     out,
@@ -100,6 +101,12 @@ pub fn write_text(diffs: &[FileDiff], out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "{total} of {events} decisions changed")
 }
 
+fn change(d: &FileDiff, i: u32) -> io::Result<Change> {
+    d.changes
+        .change(i)
+        .ok_or_else(|| io::Error::other(format!("cannot read back changed event {i}")))
+}
+
 #[derive(Serialize)]
 struct JsonReport<'a> {
     files: Vec<JsonFile<'a>>,
@@ -122,7 +129,34 @@ struct JsonFile<'a> {
 struct JsonGroup<'a> {
     label: &'a str,
     count: usize,
-    events: Vec<JsonChange<'a>>,
+    events: Events<'a>,
+}
+
+/// A group's changed events, read back one at a time as they are written.
+struct Events<'a> {
+    diff: &'a FileDiff,
+    changes: &'a [u32],
+}
+
+impl Serialize for Events<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = s.serialize_seq(Some(self.changes.len()))?;
+        for &i in self.changes {
+            let c = change(self.diff, i).map_err(S::Error::custom)?;
+            seq.serialize_element(&JsonChange {
+                index: c.event.step + 1,
+                line: c.event.line,
+                event_id: c.event.event_id,
+                user_id: &c.event.user_id,
+                event_type: &c.event.event_type,
+                event_timestamp: format_ts(c.event.event_timestamp),
+                before: &c.before,
+                after: &c.event.verdict,
+            })?;
+        }
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -172,20 +206,10 @@ pub fn write_json(diffs: &[FileDiff], out: &mut impl Write) -> io::Result<()> {
                 .map(|g| JsonGroup {
                     label: &g.label,
                     count: g.changes.len(),
-                    events: g
-                        .changes
-                        .iter()
-                        .map(|c| JsonChange {
-                            index: c.event.step + 1,
-                            line: c.event.line,
-                            event_id: c.event.event_id,
-                            user_id: &c.event.user_id,
-                            event_type: &c.event.event_type,
-                            event_timestamp: format_ts(c.event.event_timestamp),
-                            before: &c.before,
-                            after: &c.event.verdict,
-                        })
-                        .collect(),
+                    events: Events {
+                        diff: d,
+                        changes: &g.changes,
+                    },
                 })
                 .collect(),
             guards: &d.guards,
