@@ -44,6 +44,17 @@ struct Key {
     template: u32,
 }
 
+/// Outcome, action, channel, reason code, `deliver_at`, rule and template.
+type Compared<'a> = (
+    Outcome,
+    DecisionAction,
+    Option<Channel>,
+    ReasonCode,
+    Option<&'a DateTime<Utc>>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
 /// Every row's decision, comparable with another run's (Δ, the baseline).
 #[derive(Debug, Clone, Default)]
 pub struct Decisions {
@@ -77,18 +88,24 @@ impl Decisions {
         }
     }
 
+    /// What `Verdict::same_decision` compares of row `row`, names as names.
+    fn compared(&self, row: u32) -> Option<Compared<'_>> {
+        let k = self.keys.get(row as usize)?;
+        Some((
+            k.outcome,
+            k.action,
+            k.channel,
+            k.code,
+            self.deliver_at.get(&row),
+            self.tables.rules.name(k.rule),
+            self.tables.templates.name(k.template),
+        ))
+    }
+
     /// Row `row` decided as row `other_row` of `other` did (see `Verdict::same_decision`).
     pub fn same(&self, row: u32, other: &Decisions, other_row: u32) -> bool {
-        let (Some(a), Some(b)) = (
-            self.keys.get(row as usize),
-            other.keys.get(other_row as usize),
-        ) else {
-            return false;
-        };
-        (a.outcome, a.action, a.channel, a.code) == (b.outcome, b.action, b.channel, b.code)
-            && self.deliver_at.get(&row) == other.deliver_at.get(&other_row)
-            && self.tables.rules.name(a.rule) == other.tables.rules.name(b.rule)
-            && self.tables.templates.name(a.template) == other.tables.templates.name(b.template)
+        self.compared(row)
+            .is_some_and(|a| other.compared(other_row) == Some(a))
     }
 
     pub fn outcome(&self, row: u32) -> Option<Outcome> {
@@ -97,14 +114,16 @@ impl Decisions {
 
     /// Row `row` decided as `v` does (see `Verdict::same_decision`).
     pub fn same_verdict(&self, row: u32, v: &Verdict) -> bool {
-        let Some(k) = self.keys.get(row as usize) else {
-            return false;
-        };
-        (k.outcome, k.action, k.channel, k.code)
-            == (v.outcome, v.action_type, v.channel, v.reason_code)
-            && self.deliver_at.get(&row) == v.deliver_at.as_ref()
-            && self.tables.rules.name(k.rule) == v.matched_rule.as_deref()
-            && self.tables.templates.name(k.template) == v.template_name.as_deref()
+        self.compared(row)
+            == Some((
+                v.outcome,
+                v.action_type,
+                v.channel,
+                v.reason_code,
+                v.deliver_at.as_ref(),
+                v.matched_rule.as_deref(),
+                v.template_name.as_deref(),
+            ))
     }
 }
 
